@@ -1,0 +1,1 @@
+"""Node-level graph contrastive learning: models, trainer, probes and experiments."""

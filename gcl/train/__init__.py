@@ -1,0 +1,7 @@
+"""Shared training-loop parts: seeding, devices, early stopping, atomic checkpoints."""
+
+from gcl.train.checkpoint import load_checkpoint, save_checkpoint
+from gcl.train.early_stopping import EarlyStopping
+from gcl.train.seed import resolve_device, seed_everything
+
+__all__ = ["EarlyStopping", "load_checkpoint", "resolve_device", "save_checkpoint", "seed_everything"]
