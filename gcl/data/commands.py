@@ -57,9 +57,11 @@ def _info(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     root = data_root(args.data_dir)
-    cards = [get_card(n) for n in args.names] if args.names else [
-        c for c in list_cards() if not c.missing_files(root)
-    ]
+    cards = (
+        [get_card(n) for n in args.names]
+        if args.names
+        else [c for c in list_cards() if not c.missing_files(root)]
+    )
     bad = 0
     for card in cards:
         for result in check_files(card, root):

@@ -98,5 +98,6 @@ def validate_graph(data: Data, *, where: str = "graph") -> None:
         if values.is_floating_point() and not torch.isfinite(values).all():
             bad = (~torch.isfinite(x.to_dense() if x.is_sparse else x)).any(dim=-1).nonzero().flatten()
             raise ValueError(
-                f"{where}: node features contain NaN or inf in {bad.numel()} node(s), first ids {bad[:5].tolist()}"
+                f"{where}: node features contain NaN or inf in {bad.numel()} node(s), "
+                f"first ids {bad[:5].tolist()}"
             )

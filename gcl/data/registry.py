@@ -82,16 +82,24 @@ def cards_dir() -> Path:
     for candidate in candidates:
         if candidate.is_dir() and any(candidate.glob("*.yaml")):
             return candidate
-    raise FileNotFoundError(
-        "no dataset cards found; looked in " + ", ".join(str(c) for c in candidates)
-    )
+    raise FileNotFoundError("no dataset cards found; looked in " + ", ".join(str(c) for c in candidates))
 
 
 def _parse_card(path: Path) -> Card:
     raw = yaml.safe_load(path.read_text())
     known = {
-        "name", "display_name", "task", "format", "directory", "files", "stats",
-        "license", "source", "citation", "prefix", "archive",
+        "name",
+        "display_name",
+        "task",
+        "format",
+        "directory",
+        "files",
+        "stats",
+        "license",
+        "source",
+        "citation",
+        "prefix",
+        "archive",
     }
     for key in ("name", "task", "format", "directory", "files"):
         if key not in raw:
@@ -204,11 +212,14 @@ def ensure_files(
 def _fetch_archive(card: Card, base: Path, *, progress: bool) -> None:
     archive = card.archive or {}
     if archive.get("format", "zip") != "zip":
-        raise DatasetNotFoundError(f"unsupported archive format {archive.get('format')!r} on card {card.name}")
+        raise DatasetNotFoundError(
+            f"unsupported archive format {archive.get('format')!r} on card {card.name}"
+        )
     base.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=base) as tmp:
-        zpath = download_file(archive["url"], Path(tmp) / "archive.zip", sha256=archive.get("sha256"),
-                              progress=progress)
+        zpath = download_file(
+            archive["url"], Path(tmp) / "archive.zip", sha256=archive.get("sha256"), progress=progress
+        )
         with zipfile.ZipFile(zpath) as zf:
             members = {Path(m).name: m for m in zf.namelist() if not m.endswith("/")}
             for f in card.files:

@@ -35,7 +35,7 @@ def test_interrupted_transfer_leaves_no_file(http_server, tmp_path):
     # The server promises 2x the bytes it sends, then closes the connection.
     url = http_server.serve("/train.txt", PAYLOAD, declared_length=2 * len(PAYLOAD))
     dest = tmp_path / "train.txt"
-    with pytest.raises(DatasetNotFoundError, match="train.txt"):
+    with pytest.raises(DatasetNotFoundError, match=r"train\.txt"):
         download_file(url, dest, sha256=DIGEST)
     assert leftovers(tmp_path) == []
 

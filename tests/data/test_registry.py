@@ -9,8 +9,21 @@ from gcl.data.registry import check_files, ensure_files, get_card, list_cards
 from gcl.errors import DatasetNotFoundError, UnknownNameError
 
 REQUIRED = {
-    "cora", "citeseer", "pubmed", "amazon-computers", "amazon-photo", "coauthor-cs", "wikics", "gowalla",
-    "yelp2018", "amazon-book", "ml-100k", "ml-1m", "beauty", "sports", "toys",
+    "cora",
+    "citeseer",
+    "pubmed",
+    "amazon-computers",
+    "amazon-photo",
+    "coauthor-cs",
+    "wikics",
+    "gowalla",
+    "yelp2018",
+    "amazon-book",
+    "ml-100k",
+    "ml-1m",
+    "beauty",
+    "sports",
+    "toys",
 }
 
 
@@ -50,7 +63,9 @@ def write_card(folder, **fields):
 def test_ensure_files_downloads_missing_files(fake_cards, http_server, tmp_path):
     body = b"0 1 2\n1 0\n"
     url = http_server.serve("/toy/train.txt", body)
-    write_card(fake_cards, files=[{"path": "train.txt", "url": url, "sha256": hashlib.sha256(body).hexdigest()}])
+    write_card(
+        fake_cards, files=[{"path": "train.txt", "url": url, "sha256": hashlib.sha256(body).hexdigest()}]
+    )
     root = tmp_path / "data"
     base = ensure_files("toy", root)
     assert (base / "train.txt").read_bytes() == body
@@ -60,10 +75,13 @@ def test_ensure_files_downloads_missing_files(fake_cards, http_server, tmp_path)
 
 
 def test_offline_error_lists_missing_files_and_where(fake_cards, tmp_path):
-    write_card(fake_cards, files=[
-        {"path": "train.txt", "url": "http://127.0.0.1:9/train.txt"},
-        {"path": "test.txt", "url": "http://127.0.0.1:9/test.txt"},
-    ])
+    write_card(
+        fake_cards,
+        files=[
+            {"path": "train.txt", "url": "http://127.0.0.1:9/train.txt"},
+            {"path": "test.txt", "url": "http://127.0.0.1:9/test.txt"},
+        ],
+    )
     root = tmp_path / "data"
     with pytest.raises(DatasetNotFoundError) as info:
         ensure_files("toy", root)
@@ -79,8 +97,12 @@ def test_archive_members_are_extracted_and_verified(fake_cards, http_server, tmp
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("toy/toy.inter", inter)
     url = http_server.serve("/toy.zip", archive.read_bytes())
-    write_card(fake_cards, format="recbole-atomic", archive={"url": url, "format": "zip"},
-               files=[{"path": "toy.inter", "sha256": hashlib.sha256(inter).hexdigest()}])
+    write_card(
+        fake_cards,
+        format="recbole-atomic",
+        archive={"url": url, "format": "zip"},
+        files=[{"path": "toy.inter", "sha256": hashlib.sha256(inter).hexdigest()}],
+    )
     base = ensure_files("toy", tmp_path / "data")
     assert (base / "toy.inter").read_bytes() == inter
     assert sorted(p.name for p in base.iterdir()) == ["toy.inter"]
