@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def time_epochs(config: dict, data, epochs: int) -> list[float]:
     seed_everything(0)
     model = build_model(config, data)
-    opt = torch.optim.Adam(model.parameters(), lr=config["train"]["lr"], weight_decay=config["train"]["weight_decay"])
+    opt = torch.optim.Adam(
+        model.parameters(), lr=config["train"]["lr"], weight_decay=config["train"]["weight_decay"]
+    )
     times = []
     for _ in range(epochs):
         start = time.perf_counter()
@@ -56,7 +58,10 @@ def main() -> None:
     for features in ("sparse", "dense"):
         data = prepare_data(raw, config | {"features": features})
         times = time_epochs(config, data, args.epochs)[5:]  # drop warm-up
-        results[features] = {"median_s_per_epoch": statistics.median(times), "mean_s_per_epoch": statistics.mean(times)}
+        results[features] = {
+            "median_s_per_epoch": statistics.median(times),
+            "mean_s_per_epoch": statistics.mean(times),
+        }
         print(f"{features:>6} features: {statistics.median(times):.4f} s/epoch (median of {len(times)})")
     load = os.getloadavg()
     out = {
@@ -68,8 +73,9 @@ def main() -> None:
         "load_average_1m": load[0],
         "machine": platform.processor() or platform.machine(),
         "torch": torch.__version__,
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                 cwd=ROOT).stdout.strip(),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ Numerically it equals a stack of ``GCNConv`` layers (tested).
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -92,10 +93,8 @@ class GCNEncoder(nn.Module):
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
         hidden = hidden_channels or 2 * out_channels
         sizes = [in_channels] + [hidden] * (num_layers - 1) + [out_channels]
-        self.layers = nn.ModuleList(GCNLayer(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.norms = nn.ModuleList(
-            nn.BatchNorm1d(b) if batch_norm else nn.Identity() for b in sizes[1:]
-        )
+        self.layers = nn.ModuleList(GCNLayer(a, b) for a, b in itertools.pairwise(sizes))
+        self.norms = nn.ModuleList(nn.BatchNorm1d(b) if batch_norm else nn.Identity() for b in sizes[1:])
         act_name = activation
         self.activations = nn.ModuleList(
             make_activation(act_name, b if str(act_name).lower() == "prelu" else 1) for b in sizes[1:]

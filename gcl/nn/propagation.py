@@ -47,8 +47,10 @@ class PropagationMatrix:
         out = PropagationMatrix.__new__(PropagationMatrix)
         out.matrix = self.matrix.to(device)
         out.symmetric = self.symmetric
-        out._transpose = out.matrix if self.symmetric else (
-            None if self._transpose is None else self._transpose.to(device)
+        out._transpose = (
+            out.matrix
+            if self.symmetric
+            else (None if self._transpose is None else self._transpose.to(device))
         )
         return out
 
@@ -97,7 +99,9 @@ def gcn_norm_matrix(
     device = edge_index.device
     source, target = edge_index[0], edge_index[1]
     weight = (
-        torch.ones(source.numel(), dtype=dtype, device=device) if edge_weight is None else edge_weight.to(dtype)
+        torch.ones(source.numel(), dtype=dtype, device=device)
+        if edge_weight is None
+        else edge_weight.to(dtype)
     )
     if add_self_loops:
         loop = torch.arange(num_nodes, device=device)

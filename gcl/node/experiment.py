@@ -88,8 +88,11 @@ def run_experiment(
         for protocol in protocols:
             masks = get_split(protocol, data, seed=seed)
             probe = linear_probe(embeddings, data.y.cpu(), *[m.cpu() for m in masks])
-            row[protocol] = {"test_acc": 100 * probe.test_acc, "val_acc": 100 * probe.val_acc,
-                             "weight_decay": probe.weight_decay}
+            row[protocol] = {
+                "test_acc": 100 * probe.test_acc,
+                "val_acc": 100 * probe.val_acc,
+                "weight_decay": probe.weight_decay,
+            }
         log.info("seed %d: %s", seed, {p: round(row[p]["test_acc"], 2) for p in protocols})
         per_seed.append(row)
     summary = {}

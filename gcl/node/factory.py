@@ -30,11 +30,16 @@ AUGMENTATIONS: dict[str, Callable[..., Any]] = {
 
 
 def build_view(spec: dict[str, Any]) -> Compose:
-    """``{"drop_edge": 0.2, "mask_feature": {"p": 0.3}}`` -> ``Compose([DropEdge(0.2), MaskFeature(0.3)])``."""
+    """Build a view from a spec.
+
+    ``{"drop_edge": 0.2, "mask_feature": {"p": 0.3}}`` -> ``Compose([DropEdge(0.2), MaskFeature(0.3)])``.
+    """
     steps = []
     for key, value in spec.items():
         if key not in AUGMENTATIONS:
-            raise UnknownNameError(f"unknown augmentation {key!r} in a view; expected one of {sorted(AUGMENTATIONS)}")
+            raise UnknownNameError(
+                f"unknown augmentation {key!r} in a view; expected one of {sorted(AUGMENTATIONS)}"
+            )
         kwargs = value if isinstance(value, dict) else {"p": value}
         steps.append(AUGMENTATIONS[key](**kwargs))
     return Compose(steps)
@@ -73,13 +78,16 @@ def _grace_like(config: dict[str, Any], data: Data, cls: type[GRACE] = GRACE, **
     encoder = _encoder(config, data.num_features)
     proj = config.get("projector", {})
     out = encoder.out_channels
-    projector = ProjectionHead(out, proj.get("hidden", out), proj.get("out", out),
-                               activation=proj.get("activation", "elu"))
+    projector = ProjectionHead(
+        out, proj.get("hidden", out), proj.get("out", out), activation=proj.get("activation", "elu")
+    )
     views = config.get("views")
     if not views or len(views) != 2:
         raise ValueError(f"config {config['name']!r}: 'views' must list two view specs")
     loss_cfg = config.get("loss", {})
-    loss = InfoNCE(tau=loss_cfg.get("tau", 0.5), intra_view_negatives=loss_cfg.get("intra_view_negatives", True))
+    loss = InfoNCE(
+        tau=loss_cfg.get("tau", 0.5), intra_view_negatives=loss_cfg.get("intra_view_negatives", True)
+    )
     return cls(encoder, projector, build_view(views[0]), build_view(views[1]), loss, **extra)
 
 
@@ -94,8 +102,14 @@ def _bgrl(config: dict[str, Any], data: Data) -> BGRL:
     pred = config.get("predictor", {})
     predictor = ProjectionHead(hidden, pred.get("hidden", 512), hidden, activation="prelu", batch_norm=True)
     views = config["views"]
-    return BGRL(encoder, predictor, build_view(views[0]), build_view(views[1]), bootstrap_loss,
-                base_momentum=config.get("momentum", 0.99))
+    return BGRL(
+        encoder,
+        predictor,
+        build_view(views[0]),
+        build_view(views[1]),
+        bootstrap_loss,
+        base_momentum=config.get("momentum", 0.99),
+    )
 
 
 def _csgcl(config: dict[str, Any], data: Data) -> CSGCL:

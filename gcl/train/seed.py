@@ -20,7 +20,7 @@ def seed_everything(seed: int, *, deterministic: bool = False) -> torch.Generato
         A ``torch.Generator`` seeded with ``seed``, for code that takes an explicit generator.
     """
     random.seed(seed)
-    np.random.seed(seed % (2**32))
+    np.random.seed(seed % (2**32))  # noqa: NPY002 -- seeds legacy global-RNG users too
     torch.manual_seed(seed)
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)

@@ -12,7 +12,7 @@ def toy_graph():
 
 
 def test_propagation_equals_dense_formula_for_directed_graph():
-    x, edge_index = toy_graph()
+    _, edge_index = toy_graph()
     edge_index = edge_index[:, :-1]  # drop 0 -> 4 only: directed
     prop = gcn_norm_matrix(edge_index, 5, dtype=torch.float64)
     a = torch.zeros(5, 5, dtype=torch.float64)

@@ -16,7 +16,9 @@ from ..conftest import require
 def test_short_grace_run_beats_raw_features(data_dir):
     require(data_dir, "Cora/raw/ind.cora.x")
     config = yaml.safe_load(open("experiments/node/grace_cora.yaml"))
-    results = run_experiment(config, data_dir=str(data_dir), seeds=[0], epochs=60, out_dir=None, progress=False)
+    results = run_experiment(
+        config, data_dir=str(data_dir), seeds=[0], epochs=60, out_dir=None, progress=False
+    )
     grace_acc = results["summary"]["random-10-10-80"]["mean"]
 
     data = load_graph("cora", data_dir, download=False)

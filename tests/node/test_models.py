@@ -55,11 +55,15 @@ def test_resume_from_checkpoint_reproduces_an_uninterrupted_run(tmp_path):
     seed_everything(1)
     first = grace(data)
     ckpt = tmp_path / "ckpt.pt"
-    train_node_model(first, data, TrainConfig(epochs=6, lr=0.01, progress=False, checkpoint=str(ckpt),
-                                              checkpoint_every=3))
+    train_node_model(
+        first, data, TrainConfig(epochs=6, lr=0.01, progress=False, checkpoint=str(ckpt), checkpoint_every=3)
+    )
     resumed_model = grace(data)
-    resumed = train_node_model(resumed_model, data, TrainConfig(epochs=10, lr=0.01, progress=False,
-                                                                checkpoint=str(ckpt), checkpoint_every=3))
+    resumed = train_node_model(
+        resumed_model,
+        data,
+        TrainConfig(epochs=10, lr=0.01, progress=False, checkpoint=str(ckpt), checkpoint_every=3),
+    )
     assert resumed.resumed_from == 6
     assert resumed.losses == pytest.approx(straight.losses, rel=1e-6)
     for a, b in zip(full.state_dict().values(), resumed_model.state_dict().values()):
@@ -80,7 +84,9 @@ def test_bgrl_target_follows_online_by_ema():
     seed_everything(0)
     enc = GCNEncoder(8, 8, batch_norm=True, activation="prelu")
     view = Compose([DropEdge(0.2), MaskFeature(0.2)])
-    model = BGRL(enc, ProjectionHead(8, 16, 8, activation="prelu", batch_norm=True), view, view, bootstrap_loss)
+    model = BGRL(
+        enc, ProjectionHead(8, 16, 8, activation="prelu", batch_norm=True), view, view, bootstrap_loss
+    )
     target_before = [p.clone() for p in model.target_encoder.parameters()]
     result = train_node_model(model, data, TrainConfig(epochs=40, lr=0.01, progress=False))
     assert result.losses[-1] < result.losses[0]
