@@ -27,6 +27,7 @@ from gcl.augment.diffusion import heat_diffusion, ppr_diffusion
 from gcl.augment.embedding import uniform_noise
 from gcl.augment.feature import feature_noise, mask_feature
 from gcl.augment.graph import add_edge, drop_edge, drop_node, random_walk_subgraph
+from gcl.augment.sequence import crop, insert, item_similarity_topk, mask, reorder, substitute
 from gcl.augment.transforms import (
     AdaptiveDropEdge,
     AdaptiveMaskFeature,
@@ -64,16 +65,22 @@ __all__ = [
     "communal_edge_weights",
     "communal_feature_weights",
     "community_strength",
+    "crop",
     "drop_edge",
     "drop_node",
     "edge_drop_weights",
     "feature_drop_weights",
     "feature_noise",
     "heat_diffusion",
+    "insert",
+    "item_similarity_topk",
     "label_propagation_communities",
     "louvain_communities",
+    "mask",
     "mask_feature",
     "ppr_diffusion",
     "random_walk_subgraph",
+    "reorder",
+    "substitute",
     "uniform_noise",
 ]
