@@ -70,8 +70,11 @@ def test_resume_from_checkpoint_reproduces_an_uninterrupted_run(tmp_path):
         torch.testing.assert_close(a, b)
 
 
-def test_dgi_separates_real_from_corrupted():
+@pytest.mark.parametrize("sparse", [False, True])
+def test_dgi_separates_real_from_corrupted(sparse):
     data = two_cliques()
+    if sparse:  # bag-of-words datasets are fed as sparse COO features
+        data.x = data.x.to_sparse_coo()
     seed_everything(0)
     model = DGI(GCNEncoder(8, 16, num_layers=1, activation="prelu"), 16, dgi_bce)
     result = train_node_model(model, data, TrainConfig(epochs=60, lr=0.01, progress=False, patience=20))

@@ -13,9 +13,12 @@ from gcl.node.models.base import NodeContrastiveModel
 
 
 def shuffle_features(x: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor]:
-    """DGI's corruption: permute the rows of ``x``, keep the graph. Returns ``(x[perm], edge_index)``."""
+    """DGI's corruption: permute the rows of ``x`` (dense or sparse COO), keep the graph.
+
+    Returns ``(x[perm], edge_index)``.
+    """
     perm = torch.randperm(x.size(0), device=x.device)
-    return x[perm], edge_index
+    return x.index_select(0, perm), edge_index
 
 
 def mean_sigmoid_summary(h: Tensor) -> Tensor:
