@@ -7,8 +7,8 @@ from gcl.augment.feature import mask_feature
 from gcl.augment.graph import drop_edge
 from gcl.augment.transforms import DropEdge, DropNode, MaskFeature
 
-# Two triangles {0, 1, 2} and {3, 4, 5} joined by the bridge 2-3; 6 nodes, 14 directed edges.
-EI = torch.tensor([[0, 0, 1, 2, 3, 3, 4, 1, 2, 2, 3, 4, 5, 5], [1, 2, 2, 3, 4, 5, 5, 0, 0, 1, 2, 3, 3, 4]])
+from .toy_graph import EI
+
 X = torch.arange(24.0).view(6, 4)
 
 

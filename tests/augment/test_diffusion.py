@@ -6,9 +6,7 @@ from torch_geometric.utils import to_dense_adj
 
 from gcl.augment.diffusion import heat_diffusion, ppr_diffusion
 
-# Two triangles {0, 1, 2} and {3, 4, 5} joined by the bridge 2-3; 6 nodes, 14 directed edges.
-EI = torch.tensor([[0, 0, 1, 2, 3, 3, 4, 1, 2, 2, 3, 4, 5, 5], [1, 2, 2, 3, 4, 5, 5, 0, 0, 1, 2, 3, 3, 4]])
-N = 6
+from .toy_graph import EI, N
 
 
 def transition(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:

@@ -8,16 +8,7 @@ from torch_geometric.utils import mask_feature as pyg_mask_feature
 
 from gcl.augment.feature import feature_noise, mask_feature
 
-X = torch.tensor(
-    [
-        [1.0, 0.0, 2.0, 0.0],
-        [0.0, 3.0, 0.0, 1.0],
-        [4.0, 0.0, 0.0, 5.0],
-        [0.0, 6.0, 7.0, 0.0],
-        [8.0, 0.0, 0.0, 9.0],
-        [0.0, 1.0, 1.0, 1.0],
-    ]
-)
+from .toy_graph import X
 
 
 def gen(seed: int = 0) -> torch.Generator:

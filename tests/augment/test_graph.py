@@ -4,9 +4,7 @@ from torch_geometric.utils import dropout_edge, dropout_node, is_undirected
 
 from gcl.augment.graph import add_edge, drop_edge, drop_node, random_walk_subgraph
 
-# Two triangles {0, 1, 2} and {3, 4, 5} joined by the bridge 2-3; 6 nodes, 14 directed edges.
-EI = torch.tensor([[0, 0, 1, 2, 3, 3, 4, 1, 2, 2, 3, 4, 5, 5], [1, 2, 2, 3, 4, 5, 5, 0, 0, 1, 2, 3, 3, 4]])
-N = 6
+from .toy_graph import EI, N
 
 
 def gen(seed: int = 0) -> torch.Generator:

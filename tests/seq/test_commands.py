@@ -3,7 +3,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
 from gcl.cli import build_parser, main
@@ -14,15 +13,6 @@ from gcl.seq.encoder import SASRecEncoder
 from gcl.seq.models import build_model
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments" / "seq"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny tensors: one intra-op thread avoids OpenMP barrier stalls on a busy shared machine.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def write_sequences(path: Path) -> Path:

@@ -9,15 +9,6 @@ from gcl.seq.data import SequenceData, sample_same_target
 from tests.conftest import require
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny tensors: one intra-op thread avoids OpenMP barrier stalls on a busy shared machine.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def toy() -> Interactions:
     # user "b" has a timestamp tie (items 16 and 17 at t=2: row order decides), user "c" is too short
     return Interactions(

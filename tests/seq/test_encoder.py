@@ -4,15 +4,6 @@ import torch
 from gcl.seq.encoder import SASRecEncoder, causal_padding_mask
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny tensors: one intra-op thread avoids OpenMP barrier stalls on a busy shared machine.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def encoder(**kw) -> SASRecEncoder:
     torch.manual_seed(0)
     return SASRecEncoder(num_items=30, max_length=8, hidden=16, num_blocks=2, num_heads=2, **kw)

@@ -9,15 +9,6 @@ from gcl.seq.data import SequenceData
 from gcl.seq.evaluate import evaluate_ranking, ranking_metrics
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny tensors: one intra-op thread avoids OpenMP barrier stalls on a busy shared machine.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def test_hand_computed_hr_and_ndcg():
     # 4 items (+ padding column 0). Target ranks: 1, 3, 4 (last), 2.
     scores = torch.tensor(

@@ -11,15 +11,6 @@ from gcl.seq.encoder import SASRecEncoder
 from gcl.seq.models import CL4SRec, DuoRec, ICSRec, SASRec, build_model, nt_xent
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny tensors: one intra-op thread avoids OpenMP barrier stalls on a busy shared machine.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def toy_data() -> SequenceData:
     # 60 users walking through 12 items in a cycle from random starts: next item = current + 1 (mod 12)
     rng = np.random.default_rng(0)

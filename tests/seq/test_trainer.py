@@ -11,15 +11,6 @@ from tests.conftest import require
 from tests.seq.test_models import toy_data
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny tensors: one intra-op thread avoids OpenMP barrier stalls on a busy shared machine.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def small(name: str, data: SequenceData, **kw):
     torch.manual_seed(0)
     enc = SASRecEncoder(data.num_items, max_length=data.max_length, hidden=16, num_blocks=1, dropout=0.1)
