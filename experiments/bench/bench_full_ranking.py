@@ -127,6 +127,7 @@ def main() -> None:
         "selfrec_seconds_reference": 14.0,
         "best_wall_and_cpu_seconds": {name: {"wall": w, "cpu": c} for name, (w, c) in best.items()},
         "load_average_1_5_15min": {"before": load_before, "after": load_after},
+        "niceness": os.nice(0),  # the machine is shared: a negative value means the run was prioritized
         "protocol": result["protocol"],
         "num_users": result["num_users"],
         "num_skipped_users": result["num_skipped_users"],
