@@ -21,6 +21,7 @@ import json
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -52,29 +53,32 @@ def views(n: int, dim: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return z1, z2
 
 
-def large_run(n: int, dim: int, tau: float, chunk: int) -> dict:
+def large_run(n: int, dim: int, tau: float, chunk: int, checkpoint: Callable[[dict], None]) -> dict:
     z1, z2 = views(n, dim, seed=0)
-    rss_inputs = read_status_bytes("VmRSS")
-    t0 = time.perf_counter()
-    loss = info_nce_chunked(z1, z2, tau, chunk)
-    t1 = time.perf_counter()
-    loss.backward()
-    t2 = time.perf_counter()
-    grads_finite = bool(torch.isfinite(z1.grad).all() and torch.isfinite(z2.grad).all())
-    return {
+    record = {
         "n": n,
         "dim": dim,
         "tau": tau,
         "chunk_size": chunk,
-        "loss": loss.item(),
-        "grads_finite": grads_finite,
-        "forward_s": round(t1 - t0, 2),
-        "backward_s": round(t2 - t1, 2),
-        "total_s": round(t2 - t0, 2),
-        "rss_after_inputs_bytes": rss_inputs,
-        "peak_rss_bytes": read_status_bytes("VmHWM"),
         "dense_would_need_bytes": dense_bytes_estimate(n, torch.float32),
+        "rss_after_inputs_bytes": read_status_bytes("VmRSS"),
     }
+    t0 = time.perf_counter()
+    loss = info_nce_chunked(z1, z2, tau, chunk)
+    t1 = time.perf_counter()
+    record.update(
+        loss=loss.item(), forward_s=round(t1 - t0, 2), peak_rss_after_forward_bytes=read_status_bytes("VmHWM")
+    )
+    checkpoint(record)  # a partial record survives if the (long) backward pass is interrupted
+    loss.backward()
+    t2 = time.perf_counter()
+    record.update(
+        grads_finite=bool(torch.isfinite(z1.grad).all() and torch.isfinite(z2.grad).all()),
+        backward_s=round(t2 - t1, 2),
+        total_s=round(t2 - t0, 2),
+        peak_rss_bytes=read_status_bytes("VmHWM"),
+    )
+    return record
 
 
 def small_timing(n: int, dim: int, tau: float, chunk: int, repeats: int) -> dict:
@@ -126,12 +130,18 @@ def main() -> None:
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine()},
         "rss_at_start_bytes": read_status_bytes("VmRSS"),
     }
-    result["large"] = large_run(args.n, args.dim, args.tau, args.chunk_size)
-    print(json.dumps(result["large"], indent=2), flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save(large: dict | None = None) -> None:
+        if large is not None:
+            result["large"] = large
+            print(json.dumps(large, indent=2), flush=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+    save(large_run(args.n, args.dim, args.tau, args.chunk_size, checkpoint=save))
     result["small"] = small_timing(args.small_n, args.dim, args.tau, args.small_chunk_size, args.repeats)
     print(json.dumps(result["small"], indent=2), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    save()
     print(f"wrote {args.out}")
 
 
