@@ -4,7 +4,7 @@ One family per module; every loss is a mean over anchors (Barlow Twins: a sum ov
 cross-correlation entries, as in the papers), and temperatures and weights are always parameters.
 
 * :mod:`~gcl.losses.infonce` -- GRACE InfoNCE: reference, fast dense and memory-bounded chunked paths.
-* :mod:`~gcl.losses.teamup` -- CSGCL team-up InfoNCE and community strength.
+* :mod:`~gcl.losses.teamup` -- CSGCL team-up InfoNCE (community strength: :mod:`gcl.augment.community`).
 * :mod:`~gcl.losses.jsd` -- DGI binary cross-entropy, Jensen-Shannon MI estimator.
 * :mod:`~gcl.losses.bootstrap` -- BGRL bootstrap loss, EMA target, cosine momentum.
 * :mod:`~gcl.losses.barlow` -- Barlow Twins / G-BT.
@@ -33,7 +33,7 @@ from gcl.losses.infonce import (
     info_nce_fast,
 )
 from gcl.losses.jsd import DGIBCELoss, JSDMILoss, dgi_bce, jsd_mi_loss
-from gcl.losses.teamup import TeamUpInfoNCE, community_strength, team_up_gamma, team_up_info_nce
+from gcl.losses.teamup import TeamUpInfoNCE, team_up_gamma, team_up_info_nce
 
 __all__ = [
     "DEFAULT_MEMORY_BUDGET_BYTES",
@@ -52,7 +52,6 @@ __all__ = [
     "bootstrap_loss",
     "bootstrap_loss_symmetric",
     "bpr_loss",
-    "community_strength",
     "cosine_momentum",
     "cross_correlation",
     "dense_bytes_estimate",

@@ -13,7 +13,8 @@ term, the positive, inter-view and intra-view negatives alike -- with ``gamma`` 
 
 Form taken from the authors' code (``github.com/HanChen-HUST/CSGCL``, ``src/model.py``: ``_team_up`` adds
 ``gamma * cs + gamma * cs.unsqueeze(1)`` to the similarity matrix before ``exp(. / tau)``, and ``gamma =
-min(max(0, (current_ep - t0) / 100), gamma_max)``; ``src/functional.py::community_strength``). The ramp length
+min(max(0, (current_ep - t0) / 100), gamma_max)``; ``src/functional.py::community_strength``, which is
+:func:`gcl.augment.community.community_strength` here). The ramp length
 ``100`` is a hard-coded constant there and the ``ramp_epochs`` parameter here.
 
 Because the anchor's own term ``gamma * S_c(i) / tau`` is added to the numerator and to every term of the
@@ -29,12 +30,11 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-import torch
 from torch import Tensor, nn
 
 from gcl.losses.infonce import DEFAULT_MEMORY_BUDGET_BYTES, _check_tau, info_nce
 
-__all__ = ["TeamUpInfoNCE", "community_strength", "team_up_gamma", "team_up_info_nce"]
+__all__ = ["TeamUpInfoNCE", "team_up_gamma", "team_up_info_nce"]
 
 
 def team_up_gamma(epoch: int, t0: int = 0, gamma_max: float = 1.0, ramp_epochs: float = 100.0) -> float:
@@ -63,64 +63,6 @@ def team_up_gamma(epoch: int, t0: int = 0, gamma_max: float = 1.0, ramp_epochs: 
     return float(min(max(0.0, (epoch - t0) / ramp_epochs), gamma_max))
 
 
-def community_strength(
-    edge_index: Tensor, community: Tensor, num_communities: int | None = None
-) -> tuple[Tensor, Tensor]:
-    """Community strength ``S_c = e_c / m - (d_c / 2m)^2`` per community and per node (CSGCL Sec. 3.2).
-
-    The graph is read as undirected and simple: each unordered pair ``{u, v}`` (``u != v``) present in
-    ``edge_index`` in either or both directions is one edge; self-loops are ignored.
-
-    Args:
-        edge_index: ``[2, E]`` edge list (PyG convention).
-        community: ``[N]`` integer community id per node in ``[0, C)``, or ``-1`` for a node in no
-            community (its strength is 0, as in the reference code).
-        num_communities: ``C``; default ``community.max() + 1``.
-
-    Returns:
-        ``(com_strength [C], node_strength [N])`` as float tensors on ``edge_index``'s device.
-
-    Example:
-        >>> ei = torch.tensor([[0, 1, 2, 3], [1, 0, 3, 2]])  # two disjoint edges
-        >>> com, node = community_strength(ei, torch.tensor([0, 0, 1, 1]))
-        >>> com.tolist()  # 1/2 - (2/4)^2
-        [0.25, 0.25]
-    """
-    if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2:
-        shape = tuple(edge_index.shape) if isinstance(edge_index, Tensor) else type(edge_index).__name__
-        raise ValueError(f"edge_index must have shape [2, E], got {shape}")
-    if not isinstance(community, Tensor) or community.dim() != 1 or community.is_floating_point():
-        shape = tuple(community.shape) if isinstance(community, Tensor) else type(community).__name__
-        raise ValueError(f"community must be a 1-D integer tensor [N], got {shape}")
-    n = community.numel()
-    community = community.to(device=edge_index.device, dtype=torch.long)
-    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= n):
-        raise ValueError(f"edge_index refers to nodes outside [0, {n}) (community has shape ({n},))")
-    if n and int(community.min()) < -1:
-        raise ValueError("community ids must be >= 0, or -1 for no community")
-    c = int(community.max()) + 1 if num_communities is None else int(num_communities)
-    if n and int(community.max()) >= c:
-        raise ValueError(f"community ids must be < num_communities={c}, got max {int(community.max())}")
-    row, col = edge_index[0].long(), edge_index[1].long()
-    keep = row != col
-    lo, hi = torch.minimum(row[keep], col[keep]), torch.maximum(row[keep], col[keep])
-    pairs = torch.unique(lo * n + hi)
-    lo, hi = pairs // n, pairs % n
-    m = pairs.numel()
-    dtype = torch.get_default_dtype()
-    com_strength = torch.zeros(c, dtype=dtype, device=edge_index.device)
-    if m == 0 or c == 0:
-        return com_strength, torch.zeros(n, dtype=dtype, device=edge_index.device)
-    cl, ch = community[lo], community[hi]
-    inside = (cl == ch) & (cl >= 0)
-    e_c = torch.bincount(cl[inside], minlength=c).to(dtype)
-    ends = torch.cat([cl, ch])
-    d_c = torch.bincount(ends[ends >= 0], minlength=c).to(dtype)
-    com_strength = e_c / m - (d_c / (2.0 * m)).pow(2)
-    node_strength = torch.where(community >= 0, com_strength[community.clamp_min(0)], 0.0)
-    return com_strength, node_strength
-
-
 def team_up_info_nce(
     z1: Tensor,
     z2: Tensor,
@@ -142,7 +84,8 @@ def team_up_info_nce(
     Args:
         z1: View-1 embeddings ``[N, D]`` (CSGCL: the projection head's outputs).
         z2: View-2 embeddings ``[N, D]``.
-        strength: Per-node community strength ``[N]`` (``node_strength`` of :func:`community_strength`).
+        strength: Per-node community strength ``[N]``, i.e. ``strength[communities]`` with ``strength``
+            from :func:`gcl.augment.community.community_strength`.
         gamma: Team-up coefficient ``>= 0`` (see :func:`team_up_gamma`).
         tau: Temperature ``> 0``.
         intra_view_negatives: Also use same-view negatives (CSGCL: True).
@@ -194,6 +137,7 @@ class TeamUpInfoNCE(nn.Module):
         memory_budget_bytes: See :func:`gcl.losses.infonce.info_nce`.
 
     Example:
+        >>> import torch
         >>> loss_fn = TeamUpInfoNCE(tau=0.5, t0=10, gamma_max=1.0)
         >>> z = torch.randn(6, 4)
         >>> s = torch.full((6,), 0.2)

@@ -1,11 +1,8 @@
-import math
-
-import networkx as nx
 import pytest
 import torch
 
 from gcl.losses.infonce import info_nce
-from gcl.losses.teamup import TeamUpInfoNCE, community_strength, team_up_gamma, team_up_info_nce
+from gcl.losses.teamup import TeamUpInfoNCE, team_up_gamma, team_up_info_nce
 
 
 @pytest.fixture(autouse=True)
@@ -107,45 +104,3 @@ def test_team_up_errors():
         team_up_info_nce(z, z, torch.zeros(5), -0.1, 0.5)
     with pytest.raises(ValueError, match="tau"):
         team_up_info_nce(z, z, torch.zeros(5), 0.1, 0.0)
-
-
-# ------------------------------------------------------------------------------------- community strength
-
-
-def test_community_strength_hand_computed():
-    # triangle {0,1,2} + edge {3,4} + bridge 2-3: m = 5
-    ei = torch.tensor([[0, 1, 1, 2, 0, 2, 3, 4, 2, 3], [1, 0, 2, 1, 2, 0, 4, 3, 3, 2]])
-    com, node = community_strength(ei, torch.tensor([0, 0, 0, 1, 1]))
-    # c0: e=3, d=2+2+3=7 -> 3/5 - (7/10)^2 ; c1: e=1, d=2+1=3 -> 1/5 - (3/10)^2
-    torch.testing.assert_close(com, torch.tensor([3 / 5 - 0.49, 1 / 5 - 0.09]))
-    torch.testing.assert_close(node, torch.tensor([0.11, 0.11, 0.11, 0.11, 0.11]))
-
-
-def test_community_strength_sums_to_networkx_modularity():
-    graph = nx.karate_club_graph()
-    comms = nx.community.greedy_modularity_communities(graph)
-    labels = torch.empty(graph.number_of_nodes(), dtype=torch.long)
-    for c, members in enumerate(comms):
-        labels[list(members)] = c
-    edges = torch.tensor(list(graph.edges())).t()
-    one_direction, _ = community_strength(edges, labels)
-    both, node = community_strength(torch.cat([edges, edges.flip(0)], dim=1), labels)
-    q = nx.community.modularity(graph, comms, weight=None)
-    assert one_direction.sum().item() == pytest.approx(q, abs=1e-6)
-    torch.testing.assert_close(both, one_direction)
-    torch.testing.assert_close(node, one_direction[labels])
-
-
-def test_community_strength_unassigned_nodes_and_errors():
-    ei = torch.tensor([[0, 1, 2, 2], [1, 2, 0, 2]])  # triangle + a self-loop (ignored)
-    com, node = community_strength(ei, torch.tensor([0, 0, -1]))
-    # m = 3, c0 = {0, 1}: e = 1, d = 2 + 2 = 4  ->  1/3 - (4/6)^2 = -1/9
-    assert com.tolist() == pytest.approx([-1 / 9])
-    assert node.tolist() == pytest.approx([-1 / 9, -1 / 9, 0.0])
-    assert math.isclose(community_strength(ei, torch.tensor([0, 0, 1]), num_communities=3)[0][2].item(), 0.0)
-    with pytest.raises(ValueError, match=r"edge_index must have shape \[2, E\], got \(3, 2\)"):
-        community_strength(torch.zeros(3, 2, dtype=torch.long), torch.zeros(3, dtype=torch.long))
-    with pytest.raises(ValueError, match="outside"):
-        community_strength(torch.tensor([[0], [5]]), torch.zeros(3, dtype=torch.long))
-    with pytest.raises(ValueError, match="integer"):
-        community_strength(ei, torch.zeros(3))
