@@ -14,19 +14,17 @@ protocol) and ``train.log`` (the per-epoch log).
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import logging
-import math
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from gcl import runs
 from gcl.data.interactions import Interactions
 from gcl.data.readers import read_sequences, read_table
-from gcl.data.root import data_root
 from gcl.seq.data import SequenceData
 from gcl.seq.encoder import SASRecEncoder
 from gcl.seq.models import MODELS, build_model
@@ -113,32 +111,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read a YAML run config (sections as in :data:`DEFAULTS`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such config file")
-    with path.open() as handle:
-        config = yaml.safe_load(handle) or {}
-    if not isinstance(config, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level, got {type(config).__name__}")
-    unknown = sorted(set(config) - set(DEFAULTS) - {"published", "notes"})
-    if unknown:
-        raise ValueError(f"{path}: unknown section(s) {unknown}; expected {sorted(DEFAULTS)}")
-    return config
-
-
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+    return runs.load_config(path, DEFAULTS)
 
 
 def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
     """Defaults, then the ``--config`` file, then the flags; the result is what the run uses."""
-    config = _merge(DEFAULTS, load_config(args.config) if args.config else {})
+    config = runs.merge(DEFAULTS, load_config(args.config) if args.config else {})
     flags = {
         ("data", "path"): args.data,
         ("data", "format"): args.format,
@@ -171,19 +149,11 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError("no data: pass --data PATH (or a --config with data.path)")
     if not config["seeds"]:
         raise ValueError("seeds: expected at least one seed")
-    config["data"]["path"] = str(_find_data(config["data"]["path"], args.data_dir))
+    config["data"]["path"] = str(runs.find_data(config["data"]["path"], args.data_dir))
     if config["data"]["format"] is None:
         config["data"]["format"] = "sequence" if Path(config["data"]["path"]).suffix == ".txt" else "table"
     config["name"] = config["name"] or f"{config['model']['name']}-{Path(config['data']['path']).stem}"
     return config
-
-
-def _find_data(path: str, data_dir: str | None) -> Path:
-    candidate = Path(path).expanduser()
-    if candidate.is_file() or candidate.is_absolute():
-        return candidate
-    rooted = data_root(data_dir) / candidate
-    return rooted if rooted.is_file() else candidate
 
 
 def _load(data_cfg: dict[str, Any]) -> Interactions:
@@ -203,24 +173,6 @@ def _load(data_cfg: dict[str, Any]) -> Interactions:
     )
 
 
-def _build(factory: Any, section: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``factory``; an unknown key of a config section becomes a ValueError naming the section."""
-    try:
-        return factory(*args, **kwargs)
-    except TypeError as exc:
-        raise ValueError(f"config section '{section}': {exc}") from None
-
-
-def _summary(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {}
-    for key in (k for k in runs[0]["test"] if "@" in k):
-        values = [float(r["test"][key]) for r in runs]
-        mean = sum(values) / len(values)
-        std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
-        out[key] = {"mean": mean, "std": std}
-    return out
-
-
 def run(config: dict[str, Any], out_dir: str | Path, *, progress: bool = True) -> dict[str, Any]:
     """Train one model per seed as described by a resolved config; write the run directory.
 
@@ -229,14 +181,7 @@ def run(config: dict[str, Any], out_dir: str | Path, *, progress: bool = True) -
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(out / "train.log", mode="w")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
-    watched = [logging.getLogger("gcl.seq"), logging.getLogger("gcl.data")]
-    old_levels = [lg.level for lg in watched]
-    for lg in watched:
-        lg.addHandler(handler)
-        lg.setLevel(min(lg.getEffectiveLevel(), logging.INFO))
-    try:
+    with runs.run_log(out / "train.log", ("gcl.seq", "gcl.data")):
         with (out / "config.yaml").open("w") as handle:
             yaml.safe_dump(config, handle, sort_keys=False)
         data_cfg = config["data"]
@@ -245,14 +190,15 @@ def run(config: dict[str, Any], out_dir: str | Path, *, progress: bool = True) -
         )
         model_cfg = {k: v for k, v in config["model"].items() if k != "name"}
         reports = [r.to_dict() for r in data.reports]
-        runs = []
+        results: list[dict[str, Any]] = []
+        metrics: dict[str, Any] = {}
         for seed in config["seeds"]:
             seed_everything(int(seed))
-            encoder = _build(
+            encoder = runs.build_section(
                 SASRecEncoder, "encoder", data.num_items, max_length=data.max_length, **config["encoder"]
             )
             model = build_model(config["model"]["name"], encoder, **model_cfg)
-            train_cfg = _build(
+            train_cfg = runs.build_section(
                 SeqTrainConfig,
                 "train",
                 **config["train"],
@@ -262,25 +208,20 @@ def run(config: dict[str, Any], out_dir: str | Path, *, progress: bool = True) -
             )
             logger.info("seed %s: %s", seed, model.config())
             result = train_sequential(model, data, train_cfg)
-            runs.append({"seed": int(seed), **result.to_dict()})
+            results.append({"seed": int(seed), **result.to_dict()})
             metrics = {
                 "name": config["name"],
                 "model": config["model"]["name"],
                 "protocol": result.test["protocol"],
                 "selection": f"best validation {train_cfg.monitor} (patience {train_cfg.patience})",
                 "data": {"source": data.source, **data.stats(), "reports": reports},
-                "summary_test": _summary(runs),
-                "runs": runs,
+                "summary_test": runs.summarize(results),
+                "runs": results,
                 "published": config.get("published"),
                 "written": time.strftime("%Y-%m-%d %H:%M:%S"),
             }
             (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
         return metrics
-    finally:
-        for lg, level in zip(watched, old_levels):
-            lg.removeHandler(handler)
-            lg.setLevel(level)
-        handler.close()
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -1,0 +1,133 @@
+"""``gcl rec train | recommend | embeddings`` on small logs written here and on ml-100k."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+
+from gcl.cli import main
+from gcl.rec.pipeline import load_run, recommend
+from tests.conftest import require
+
+
+def write_log(path, users=12, items=60, per_user=10, seed=0):
+    """A CSV log with string ids, ratings 1..5 and timestamps; every user rates ``per_user`` items."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(users):
+        for t, i in enumerate(rng.choice(items, size=per_user, replace=False)):
+            rows.append((f"u{u:02d}", f"item-{i}", int(rng.integers(1, 6)), 1000 + t))
+    frame = pd.DataFrame(rows, columns=["who", "what", "stars", "when"])
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def train_args(log, out, *extra):
+    return [
+        "rec", "train", "--data", str(log), "--user-col", "who", "--item-col", "what",
+        "--epochs", "2", "--batch-size", "64", "--out", str(out), "--no-progress", *extra,
+    ]  # fmt: skip
+
+
+def test_train_writes_a_run_directory_and_recommends_unseen_items_by_raw_id(tmp_path, capsys):
+    frame = write_log(tmp_path / "log.csv")
+    out = tmp_path / "run"
+    assert main(train_args(tmp_path / "log.csv", out, "--model", "xsimgcl", "--seeds", "0", "1")) == 0
+    for name in ("config.yaml", "metrics.json", "train.log", "ids.npz", "train.npz", "seen.npz"):
+        assert (out / name).is_file(), name
+    assert (out / "model-seed0.pt").is_file() and (out / "model-seed1.pt").is_file()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [r["seed"] for r in metrics["runs"]] == [0, 1]
+    assert len(metrics["runs"][0]["history"]) == 2
+    assert set(metrics["summary_test"]["recall@20"]) == {"mean", "std"}
+    assert "epoch 1" in (out / "train.log").read_text()
+
+    assert main(["rec", "recommend", str(out), "--top", "5"]) == 0
+    recs = pd.read_csv(out / "recommendations.csv", dtype={"user": str, "item": str})
+    assert set(recs["user"]) == set(frame["who"])
+    assert recs.groupby("user")["rank"].apply(list).map(lambda r: r == [1, 2, 3, 4, 5]).all()
+    seen = set(zip(frame["who"], frame["what"]))
+    assert not any(pair in seen for pair in zip(recs["user"], recs["item"]))  # nothing already consumed
+    assert set(recs["item"]) <= set(frame["what"])
+
+    assert main(["rec", "embeddings", str(out), "--seed", "1"]) == 0
+    emb = np.load(out / "embeddings.npz")
+    assert emb["user_embeddings"].shape == (12, 64) and list(emb["user_ids"]) == sorted(set(frame["who"]))
+    assert emb["item_embeddings"].shape[0] == len(emb["item_ids"]) == frame["what"].nunique()
+
+
+def test_recommend_scores_equal_the_model_and_include_seen_only_masks_training(tmp_path):
+    write_log(tmp_path / "log.csv")
+    assert main(train_args(tmp_path / "log.csv", tmp_path / "run", "--model", "lightgcn")) == 0
+    loaded = load_run(tmp_path / "run")
+    table = recommend(loaded, top=3, users=["u03"], exclude_seen=False)
+    with torch.no_grad():
+        user_emb, item_emb = loaded.model.embeddings()
+    u = int(np.flatnonzero(loaded.user_ids == "u03")[0])
+    scores = (user_emb[u] @ item_emb.t()).numpy()
+    scores[loaded.train[u].indices] = -np.inf
+    best = np.argsort(-scores, kind="stable")[:3]
+    assert list(table["item"]) == list(loaded.item_ids[best])
+    np.testing.assert_allclose(table["score"], scores[best], rtol=1e-5)
+    with pytest.raises(ValueError, match="unknown raw id"):
+        recommend(loaded, users=["nobody"])
+
+
+def test_bad_logs_are_clear_errors(tmp_path, capsys):
+    write_log(tmp_path / "log.csv")
+    assert main(train_args(tmp_path / "log.csv", tmp_path / "r1", "--item-col", "wat")) == 2
+    err = capsys.readouterr().err
+    assert "log.csv" in err and "no column 'wat'" in err and "did you mean 'what'" in err
+    frame = pd.read_csv(tmp_path / "log.csv").astype({"stars": object})
+    frame.loc[3, "stars"] = "five"
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    bad = train_args(tmp_path / "bad.csv", tmp_path / "r2", "--rating-col", "stars", "--min-rating", "4")
+    assert main(bad) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv" in err and "stars" in err and "line 5" in err  # header is line 1, row 3 is line 5
+    assert main(train_args(tmp_path / "log.csv", tmp_path / "r3", "--min-rating", "4")) == 2
+    assert "--rating-col" in capsys.readouterr().err
+    assert main(train_args(tmp_path / "missing.csv", tmp_path / "r4")) == 2
+    assert "missing.csv" in capsys.readouterr().err
+    assert main(["rec", "recommend", str(tmp_path / "r4")]) == 2
+    assert "not a gcl rec run directory" in capsys.readouterr().err
+
+
+def test_filtered_users_and_unseen_test_items_are_reported(tmp_path):
+    frame = write_log(tmp_path / "log.csv")
+    frame.loc[frame["who"] == "u05", "stars"] = 1  # every rating of u05 falls below --min-rating
+    frame.to_csv(tmp_path / "log.csv", index=False)
+    out = tmp_path / "run"
+    assert main(train_args(tmp_path / "log.csv", out, "--rating-col", "stars", "--min-rating", "3")) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    reports = {r["step"].split("(")[0]: r for r in metrics["data"]["reports"]}
+    kept = frame[frame["stars"] >= 3]
+    assert reports["min_rating"]["removed"] == len(frame) - len(kept)
+    assert reports["min_rating"]["details"]["users_removed"] == frame["who"].nunique() - kept["who"].nunique()
+    split = reports["random_split"]["details"]
+    loaded = load_run(out)
+    assert "u05" not in set(loaded.user_ids)
+    train = sp.load_npz(out / "train.npz")
+    seen = sp.load_npz(out / "seen.npz")
+    assert seen.nnz == len(kept) and train.nnz == split["train"]
+    unseen_items = np.flatnonzero(np.asarray(train.sum(axis=0)).ravel() == 0)
+    held_out = (seen - train).tocsc()
+    assert split["valid_unseen_item_interactions"] + split["test_unseen_item_interactions"] == int(
+        held_out[:, unseen_items].sum()
+    )
+
+
+def test_ml100k_config_runs_end_to_end(data_dir, tmp_path):
+    require(data_dir, "ml-100k/ml-100k.inter")
+    out = tmp_path / "run"
+    args = ["rec", "train", "--config", "experiments/rec/simgcl_ml100k.yaml", "--data-dir", str(data_dir),
+            "--epochs", "1", "--max-batches", "5", "--out", str(out), "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["split"]["train"]["interactions"] == 80_808 and metrics["model"] == "simgcl"
+    assert "masked" in metrics["protocol"]
