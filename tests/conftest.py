@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.recbole_blocker import block_recbole
+
+if os.environ.get("GCL_BLOCK_RECBOLE") == "1":
+    block_recbole()  # the core suite must pass without the optional RecBole extra
+
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:

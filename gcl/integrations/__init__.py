@@ -1,1 +1,1 @@
-"""gcl.integrations."""
+"""Bridges to other frameworks; each needs its optional extra (``pip install 'gcl[recbole]'``)."""
