@@ -15,6 +15,7 @@ from gcl.integrations.recbole import (
     GclSGL,
     GclSimGCL,
     GclXSimGCL,
+    load_recbole_split,
     run_recbole_model,
     split_from_recbole,
 )
@@ -88,6 +89,9 @@ def test_ml100k_recbole_split_and_our_evaluator_agree_with_recbole(data_dir, tmp
     result = run_recbole_model(GclLightGCN, "ml-100k", config, return_objects=True)
     split = split_from_recbole(*result["data"])
     assert (len(split.train), len(split.valid), len(split.test)) == (80_808, 9_596, 9_596)
+    again = load_recbole_split("ml-100k", config)  # the same seed gives RecBole's trainer's split
+    for ours, theirs in zip(again.parts().values(), split.parts().values()):
+        assert (ours.pair_keys() == theirs.pair_keys()).all()
     assert split.train.num_users == 944 and split.train.user_ids[0] == "[PAD]"
     net = result["model"].eval()
     assert isinstance(net.gcl, LightGCN)

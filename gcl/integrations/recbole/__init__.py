@@ -7,7 +7,8 @@ Nothing else in :mod:`gcl` imports this package.
 * Models (RecBole ``GeneralRecommender`` / ``SequentialRecommender`` classes): :class:`GclLightGCN`,
   :class:`GclSGL`, :class:`GclSimGCL`, :class:`GclXSimGCL`, :class:`GclCL4SRec`, :class:`GclDuoRec`.
 * :func:`run_recbole_model` -- RecBole's quick start for a model class.
-* :func:`split_from_recbole` -- RecBole's split as our :class:`~gcl.data.interactions.InteractionSplit`.
+* :func:`split_from_recbole` / :func:`load_recbole_split` -- RecBole's split as our
+  :class:`~gcl.data.interactions.InteractionSplit`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from gcl.integrations.recbole.compat import apply as _apply_compat
 
 _apply_compat()
 
-from gcl.integrations.recbole.data import interactions_from_recbole, split_from_recbole  # noqa: E402
+from gcl.integrations.recbole.data import (  # noqa: E402
+    interactions_from_recbole,
+    load_recbole_split,
+    split_from_recbole,
+)
 from gcl.integrations.recbole.general import GclLightGCN, GclSGL, GclSimGCL, GclXSimGCL  # noqa: E402
 from gcl.integrations.recbole.run import run_recbole_model  # noqa: E402
 from gcl.integrations.recbole.sequential import GclCL4SRec, GclDuoRec  # noqa: E402
@@ -36,6 +41,7 @@ __all__ = [
     "GclSimGCL",
     "GclXSimGCL",
     "interactions_from_recbole",
+    "load_recbole_split",
     "run_recbole_model",
     "split_from_recbole",
 ]

@@ -15,7 +15,7 @@ import numpy as np
 
 from gcl.data.interactions import Interactions, InteractionSplit
 
-__all__ = ["interactions_from_recbole", "split_from_recbole"]
+__all__ = ["interactions_from_recbole", "load_recbole_split", "split_from_recbole"]
 
 
 def interactions_from_recbole(dataset: Any, name: str) -> Interactions:
@@ -40,3 +40,18 @@ def split_from_recbole(train_data: Any, valid_data: Any, test_data: Any) -> Inte
     parts = [getattr(d, "_dataset", getattr(d, "dataset", d)) for d in (train_data, valid_data, test_data)]
     train, valid, test = (interactions_from_recbole(d, n) for d, n in zip(parts, ("train", "valid", "test")))
     return InteractionSplit(train, valid, test)
+
+
+def load_recbole_split(dataset: str, config_dict: dict[str, Any] | None = None) -> InteractionSplit:
+    """RecBole's filtering and split of ``dataset`` under ``config_dict``, as our split, without training.
+
+    Seeds exactly as RecBole's quick start does before it splits, so for the same settings and ``seed``
+    the interactions equal those RecBole's own trainer gets.
+    """
+    from recbole.config import Config
+    from recbole.data import create_dataset, data_preparation
+    from recbole.utils import init_seed
+
+    config = Config(model="BPR", dataset=dataset, config_dict=config_dict)
+    init_seed(config["seed"], config["reproducibility"])
+    return split_from_recbole(*data_preparation(config, create_dataset(config)))
