@@ -27,6 +27,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from gcl.data.interactions import InteractionSplit
+from gcl.rec.embedding_quality import embedding_quality
 from gcl.rec.evaluate import full_ranking_from_embeddings
 from gcl.rec.metrics import ACCURACY_METRICS, ALL_METRICS
 from gcl.rec.models.base import Recommender
@@ -115,7 +116,9 @@ class RecResult:
             ``train_seconds``; on evaluated epochs also ``valid_<metric>@<k>`` and ``eval_seconds``.
         best_epoch: Epoch (0-based) whose state was restored (best validation ``monitor``).
         valid: Validation metrics of the best epoch (training items masked).
-        test: Test metrics of the restored model (training and validation items masked).
+        test: Test metrics of the restored model (training and validation items masked), plus the
+            embeddings' ``alignment`` on test pairs and ``uniformity_user``/``uniformity_item``
+            (:func:`gcl.rec.embedding_quality.embedding_quality`).
         seconds: Wall time of the whole run (training, validation and test).
         epochs_run: Epochs trained (including resumed ones).
         stopped_early: Whether early stopping ended the run.
@@ -247,7 +250,7 @@ class RecTrainer:
                 batch_size=cfg.eval_batch_size,
             )
         if part == "test":
-            return evaluate_model(
+            metrics = evaluate_model(
                 self.model,
                 self.train_csr,
                 self.test_csr,
@@ -255,6 +258,9 @@ class RecTrainer:
                 ks=cfg.ks,
                 batch_size=cfg.eval_batch_size,
             )
+            with torch.no_grad():
+                metrics.update(embedding_quality(*self.model.embeddings(), self.test_csr))
+            return metrics
         raise ValueError(f"part: expected 'valid' or 'test', got {part!r}")
 
     def _train_epoch(

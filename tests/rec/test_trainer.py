@@ -80,6 +80,20 @@ def test_test_evaluation_masks_training_and_validation_items():
     assert all(set(topk[u].tolist()) == set(TRAIN[u]) for u in range(NUM_USERS))  # unmasked: train first
 
 
+def test_test_metrics_carry_alignment_and_uniformity_of_the_restored_embeddings():
+    split = handmade_split()
+    model = MF(split.train, 4)
+    result = train_recommender(model, split, epochs=2, device="cpu", **quiet())
+    with torch.no_grad():
+        users, items = model.embeddings()
+    u, i = torch.as_tensor(split.test.user), torch.as_tensor(split.test.item)
+    pairs = (torch.nn.functional.normalize(users[u]) - torch.nn.functional.normalize(items[i])).pow(2).sum(1)
+    assert result.test["alignment"] == pytest.approx(float(pairs.mean()), rel=1e-5)
+    d2 = torch.pdist(torch.nn.functional.normalize(items)).pow(2)
+    assert result.test["uniformity_item"] == pytest.approx(float(torch.exp(-2 * d2).mean().log()), rel=1e-5)
+    assert np.isfinite(result.test["uniformity_user"])
+
+
 def test_history_best_epoch_and_restored_state():
     split = random_split(
         Interactions(
