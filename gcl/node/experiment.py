@@ -77,6 +77,8 @@ def run_experiment(
     data = prepare_data(load_graph(config["dataset"], data_dir), config)
     protocols = list(config["evaluation"]["protocols"])
     per_seed: list[dict[str, Any]] = []
+    clustering_text = ""
+    results: dict[str, Any] = {}
     for seed in seeds:
         seed_everything(seed)
         model = build_model(config, data)
@@ -104,6 +106,28 @@ def run_experiment(
             }
         log.info("seed %d: %s", seed, {p: row[p] for p in protocols})
         per_seed.append(row)
+        results = _summarize(config, per_seed, protocols, clustering_text, train_cfg, device_, planned=seeds)
+        if out_dir is not None:  # after every seed, so an interrupted run keeps what it measured
+            out = Path(out_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"{config['name']}.json").write_text(
+                json.dumps(results, indent=2, default=_jsonable) + "\n"
+            )
+            (out / f"{config['name']}.md").write_text(results_table(results))
+    return results
+
+
+def _summarize(
+    config: dict[str, Any],
+    per_seed: list[dict[str, Any]],
+    protocols: list[str],
+    clustering_text: str,
+    train_cfg: dict[str, Any],
+    device_: torch.device,
+    planned: list[int],
+) -> dict[str, Any]:
+    """The results record of the seeds run so far (summaries, per-seed rows, timing)."""
+    seeds = [r["seed"] for r in per_seed]
     summary = {}
     for protocol in protocols:
         if protocol == CLUSTERING:
@@ -136,6 +160,8 @@ def run_experiment(
         "model": config["model"],
         "config": config | {"train": train_cfg},
         "seeds": seeds,
+        "planned_seeds": list(planned),
+        "complete": seeds == list(planned),
         "summary": summary,
         "per_seed": per_seed,
         "seconds_per_epoch": sum(r["train_seconds"] for r in per_seed) / max(epochs_run, 1),
@@ -144,11 +170,6 @@ def run_experiment(
         "machine": platform.processor() or platform.machine(),
         "date": time.strftime("%Y-%m-%d"),
     }
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / f"{config['name']}.json").write_text(json.dumps(results, indent=2, default=_jsonable) + "\n")
-        (out / f"{config['name']}.md").write_text(results_table(results))
     return results
 
 
@@ -183,6 +204,11 @@ def results_table(results: dict[str, Any]) -> str:
             "|---|---|---|---|",
             f"| k-means, k = classes | {clustering['nmi_mean']:.4f} ± {clustering['nmi_std']:.4f} | "
             f"{clustering['ari_mean']:.4f} ± {clustering['ari_std']:.4f} | {clustering['n_seeds']} |",
+        ]
+    if not results.get("complete", True):
+        lines += [
+            "",
+            f"**Incomplete run**: {len(results['seeds'])} of {len(results['planned_seeds'])} planned seeds.",
         ]
     lines += [
         "",

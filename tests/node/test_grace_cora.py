@@ -1,5 +1,7 @@
 """End to end on real data: a short GRACE run on Cora beats the same probe (and k-means) on raw features."""
 
+import json
+
 import pytest
 import yaml
 
@@ -14,12 +16,12 @@ from ..conftest import require
 
 @pytest.mark.real_data
 @pytest.mark.slow
-def test_short_grace_run_beats_raw_features(data_dir):
+def test_short_grace_run_beats_raw_features(data_dir, tmp_path):
     require(data_dir, "Cora/raw/ind.cora.x")
     config = yaml.safe_load(open("experiments/node/grace_cora.yaml"))
     config["evaluation"]["protocols"] = ["random-10-10-80", "clustering"]
     results = run_experiment(
-        config, data_dir=str(data_dir), seeds=[0], epochs=60, out_dir=None, progress=False
+        config, data_dir=str(data_dir), seeds=[0], epochs=60, out_dir=tmp_path, progress=False
     )
     grace_acc = results["summary"]["random-10-10-80"]["mean"]
 
@@ -32,3 +34,6 @@ def test_short_grace_run_beats_raw_features(data_dir):
     raw_nmi = evaluate_clustering(data.x, data.y, seeds=[0])["nmi_mean"]
     assert grace_nmi > raw_nmi + 0.1, (grace_nmi, raw_nmi)
     assert "| k-means, k = classes |" in results_table(results)
+    written = json.loads((tmp_path / "grace_cora.json").read_text())  # written after the seed
+    assert written["seeds"] == [0] and written["complete"] is False  # the config plans 10 seeds
+    assert "Incomplete run" in (tmp_path / "grace_cora.md").read_text()
