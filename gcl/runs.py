@@ -19,7 +19,7 @@ import yaml
 
 from gcl.data.root import data_root
 
-__all__ = ["build_section", "find_data", "load_config", "merge", "run_log", "summarize"]
+__all__ = ["apply_flags", "build_section", "find_data", "load_config", "merge", "run_log", "summarize"]
 
 #: Top-level keys any config may carry for people, never read by a run.
 DOCUMENTATION_KEYS = frozenset({"published", "notes"})
@@ -55,6 +55,43 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def apply_flags(
+    config: dict[str, Any],
+    flags: Mapping[tuple[str, str], Any],
+    *,
+    model: str | None = None,
+    seeds: Iterable[int] | None = None,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Write command-line values over a merged config (in place) and check what every run needs.
+
+    Args:
+        config: Defaults merged with the YAML file; sections ``data``, ``model``, ``seeds``, ``device``.
+        flags: ``(section, key) -> value``; ``None`` values (flags not given) are skipped.
+        model: A model name; a different name than the config's drops the config's hyper-parameters,
+            which belong to the other model.
+        seeds: Replace the config's seeds.
+        device: Replace the config's device.
+
+    Raises:
+        ValueError: No ``data.path`` or no seeds.
+    """
+    for (section, key), value in flags.items():
+        if value is not None:
+            config[section][key] = value
+    if model is not None and model != config["model"].get("name"):
+        config["model"] = {"name": model}
+    if seeds is not None:
+        config["seeds"] = list(seeds)
+    if device is not None:
+        config["device"] = device
+    if not config["data"]["path"]:
+        raise ValueError("no data: pass --data PATH (or a --config with data.path)")
+    if not config["seeds"]:
+        raise ValueError("seeds: expected at least one seed")
+    return config
 
 
 def find_data(path: str | Path, data_dir: str | None) -> Path:

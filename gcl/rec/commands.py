@@ -113,20 +113,8 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
         ("train", "eval_every"): args.eval_every,
         ("train", "max_batches_per_epoch"): args.max_batches,
     }
-    for (section, key), value in flags.items():
-        if value is not None:
-            config[section][key] = value
-    if args.model is not None and args.model != config["model"].get("name"):
-        config["model"] = {"name": args.model}  # the config's hyper-parameters belong to another model
+    runs.apply_flags(config, flags, model=args.model, seeds=args.seeds, device=args.device)
     config["model"].update(_parse_params(args.param))
-    if args.seeds is not None:
-        config["seeds"] = list(args.seeds)
-    if args.device is not None:
-        config["device"] = args.device
-    if not config["data"]["path"]:
-        raise ValueError("no data: pass --data PATH (or a --config with data.path)")
-    if not config["seeds"]:
-        raise ValueError("seeds: expected at least one seed")
     path = runs.find_data(config["data"]["path"], args.data_dir)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder (data.path)")

@@ -132,23 +132,10 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
         ("train", "lr"): args.lr,
         ("train", "max_batches_per_epoch"): args.max_batches,
     }
-    for (section, key), value in flags.items():
-        if value is not None:
-            config[section][key] = value
+    seeds = [args.seed] if args.seed is not None else args.seeds
+    runs.apply_flags(config, flags, model=args.model, seeds=seeds, device=args.device)
     if args.mask_history is not None:
         config["train"]["mask_history"] = {"false": False, "true": True, "zero": "zero"}[args.mask_history]
-    if args.model is not None and args.model != config["model"].get("name"):
-        config["model"] = {"name": args.model}  # the config's hyper-parameters belong to another model
-    if args.seeds is not None:
-        config["seeds"] = list(args.seeds)
-    if args.seed is not None:
-        config["seeds"] = [args.seed]
-    if args.device is not None:
-        config["device"] = args.device
-    if not config["data"]["path"]:
-        raise ValueError("no data: pass --data PATH (or a --config with data.path)")
-    if not config["seeds"]:
-        raise ValueError("seeds: expected at least one seed")
     config["data"]["path"] = str(runs.find_data(config["data"]["path"], args.data_dir))
     if config["data"]["format"] is None:
         config["data"]["format"] = "sequence" if Path(config["data"]["path"]).suffix == ".txt" else "table"
