@@ -131,6 +131,9 @@ def main() -> None:
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared/datasets"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument(
+        "--pipelines", nargs="+", default=None, help="only these rows, e.g. 'ours in gcl' (default: all)"
+    )
     parser.add_argument("--out", default=str(ROOT / "experiments/results/recbole_crosscheck_ml100k"))
     args = parser.parse_args()
     out = Path(args.out)
@@ -151,6 +154,8 @@ def main() -> None:
             )
             runs.append(("ours in gcl", None))
         for pipeline, runner in runs:
+            if args.pipelines is not None and pipeline not in args.pipelines:
+                continue
             rows = []
             for seed in args.seeds:
                 started = time.perf_counter()
