@@ -54,3 +54,9 @@ def tiny_sequences(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "tinyseq.inter").write_text("\n".join(lines) + "\n")
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _recbole_writes_into_a_temporary_folder(tmp_path_factory, monkeypatch):
+    """RecBole writes ``log/``, ``log_tensorboard/`` and ``saved/`` into the working directory."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("recbole-cwd"))
