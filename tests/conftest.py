@@ -22,7 +22,7 @@ def data_dir() -> Path:
     env = os.environ.get("GCL_DATA_DIR")
     if not env or not Path(env).is_dir():
         pytest.skip("GCL_DATA_DIR is not set to a folder with the benchmark data")
-    return Path(env)
+    return Path(env).resolve()  # absolute: some tests change the working directory
 
 
 def require(data_dir: Path, *relative: str) -> None:
