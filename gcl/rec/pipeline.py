@@ -191,6 +191,11 @@ def prepare_split(config: dict[str, Any]) -> InteractionSplit:
         if inter.timestamp is None:
             raise ValueError(f"split.method=temporal needs a time column (--time-col) in {data_cfg['path']}")
         return temporal_split(inter, ratios=split_cfg["ratios"])
+    if method == "predefined":
+        raise ValueError(
+            f"split.method=predefined needs a LightGCN folder with train.txt and test.txt; "
+            f"{data_cfg['path']} is one log: use --split random or temporal"
+        )
     raise ValueError(f"split.method: expected random, temporal or predefined, got {method!r}")
 
 

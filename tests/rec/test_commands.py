@@ -92,6 +92,8 @@ def test_bad_logs_are_clear_errors(tmp_path, capsys):
     assert "bad.csv" in err and "stars" in err and "line 5" in err  # header is line 1, row 3 is line 5
     assert main(train_args(tmp_path / "log.csv", tmp_path / "r3", "--min-rating", "4")) == 2
     assert "--rating-col" in capsys.readouterr().err
+    assert main(train_args(tmp_path / "log.csv", tmp_path / "r5", "--split", "predefined")) == 2
+    assert "needs a LightGCN folder" in capsys.readouterr().err
     assert main(train_args(tmp_path / "missing.csv", tmp_path / "r4")) == 2
     assert "missing.csv" in capsys.readouterr().err
     assert main(["rec", "recommend", str(tmp_path / "r4")]) == 2
