@@ -30,7 +30,7 @@ demo: $(STAMP)
 	$(VENV)/bin/gcl node run experiments/node/grace_cora.yaml
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check gcl tests experiments
+	$(VENV)/bin/ruff check gcl tests experiments notebooks
 
 # The core suite runs with RecBole import-blocked (it must work without the optional extra), then the
 # RecBole integration tests run with it.

@@ -72,6 +72,9 @@ class GCNEncoder(nn.Module):
         activation: Name (``relu``, ``prelu``, ...) or module applied after each layer.
         dropout: Dropout on the input of each layer after the first.
         batch_norm: Batch normalization after each layer before the activation (BGRL's encoder).
+        shared_activation: One activation module for all layers. GRACE's reference code builds a single
+            ``nn.PReLU()`` (one slope) and applies it after both layers; ``False`` gives each layer its own
+            (a per-channel slope for ``prelu``).
 
     Shapes:
         x [N, F] (dense or sparse), edge_index [2, E] -> [N, H].
@@ -87,6 +90,7 @@ class GCNEncoder(nn.Module):
         activation: str | nn.Module = "relu",
         dropout: float = 0.0,
         batch_norm: bool = False,
+        shared_activation: bool = False,
     ) -> None:
         super().__init__()
         if num_layers < 1:
@@ -96,9 +100,13 @@ class GCNEncoder(nn.Module):
         self.layers = nn.ModuleList(GCNLayer(a, b) for a, b in itertools.pairwise(sizes))
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) if batch_norm else nn.Identity() for b in sizes[1:])
         act_name = activation
-        self.activations = nn.ModuleList(
-            make_activation(act_name, b if str(act_name).lower() == "prelu" else 1) for b in sizes[1:]
-        )
+        if shared_activation:
+            shared = make_activation(act_name, 1)
+            self.activations = nn.ModuleList([shared] * len(sizes[1:]))
+        else:
+            self.activations = nn.ModuleList(
+                make_activation(act_name, b if str(act_name).lower() == "prelu" else 1) for b in sizes[1:]
+            )
         self.dropout = dropout
         self.in_channels, self.out_channels = in_channels, out_channels
 

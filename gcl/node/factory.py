@@ -7,6 +7,7 @@ from typing import Any
 
 from torch import nn
 from torch_geometric.data import Data
+from torch_geometric.transforms import NormalizeFeatures
 
 from gcl.augment import transforms as T
 from gcl.augment.compose import Compose
@@ -46,14 +47,23 @@ def build_view(spec: dict[str, Any]) -> Compose:
 
 
 def prepare_data(data: Data, config: dict[str, Any]) -> Data:
-    """Turn very sparse node features into a sparse COO tensor (``features: auto|sparse|dense``).
+    """Optionally row-normalize features, then store very sparse ones as a sparse COO tensor.
 
-    Cora/CiteSeer bag-of-words are about 99 % zeros; a sparse ``x @ W`` is several times faster and
-    gives the same numbers.
+    Config fields:
+
+    * ``normalize_features`` (default ``false``): divide each row by its sum with PyG's
+      ``T.NormalizeFeatures`` -- GRACE's and GCA's reference code load Planetoid with this transform.
+    * ``features: auto|sparse|dense``: Cora/CiteSeer bag-of-words are about 99 % zeros; a sparse
+      ``x @ W`` is several times faster and gives the same numbers.
     """
     mode = config.get("features", "auto")
     if mode not in ("auto", "sparse", "dense"):
         raise ValueError(f"config field 'features' must be auto, sparse or dense, got {mode!r}")
+    normalize = config.get("normalize_features", False)
+    if not isinstance(normalize, bool):
+        raise ValueError(f"config field 'normalize_features' must be true or false, got {normalize!r}")
+    if normalize:
+        data = NormalizeFeatures()(data.clone())
     x = data.x
     density = float((x != 0).float().mean()) if not x.is_sparse else 0.0
     if mode == "sparse" or (mode == "auto" and density < 0.05):
@@ -71,6 +81,7 @@ def _encoder(config: dict[str, Any], in_channels: int) -> GCNEncoder:
         hidden_channels=enc.get("hidden_layer"),
         activation=enc.get("activation", "relu"),
         batch_norm=enc.get("batch_norm", False),
+        shared_activation=enc.get("shared_activation", False),
     )
 
 

@@ -52,3 +52,17 @@ def test_encoder_shapes_and_grace_widths():
         GCNEncoder(6, 8, num_layers=0)
     with pytest.raises(ValueError, match="unknown activation 'gelu2'"):
         GCNEncoder(6, 8, activation="gelu2")
+
+
+def test_shared_activation_is_one_prelu_slope_for_every_layer():
+    """GRACE's reference code builds one ``nn.PReLU()`` and applies it after both layers."""
+    x, edge_index = toy_graph()
+    enc = GCNEncoder(6, 8, activation="prelu", shared_activation=True)
+    assert enc.activations[0] is enc.activations[1]
+    slopes = [p for name, p in enc.named_parameters() if name.startswith("activations")]
+    assert [tuple(p.shape) for p in slopes] == [(1,)]
+    with torch.no_grad():
+        enc.activations[0].weight.fill_(-1.0)  # PReLU with slope -1 is |h|: every output >= 0
+    assert (enc(x, edge_index) >= 0).all()
+    per_layer = GCNEncoder(6, 8, activation="prelu")
+    assert [m.weight.numel() for m in per_layer.activations] == [16, 8]

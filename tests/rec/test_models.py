@@ -24,6 +24,7 @@ from gcl.rec.models import (
     build_model,
     kmeans,
 )
+from gcl.rec.models.base import cross_view_info_nce
 from gcl.rec.sampler import BPRSampler
 from tests.conftest import require
 
@@ -167,6 +168,35 @@ def test_simgcl_loss_equals_selfrec_reference_with_the_same_noise():
     )
     assert_close(model.loss_terms["cl"], cl)
     assert_close(loss, model.loss_terms["bpr"] + model.loss_terms["reg"] + 0.5 * cl)
+
+
+@pytest.mark.parametrize(("num_layers", "include_ego"), [(1, False), (2, False), (3, True)])
+def test_simgcl_offset_views_equal_perturbing_inside_autograd(num_layers, include_ego):
+    """The fast loss (one propagation + constant offsets) has the naive loss's value and gradient."""
+    inter = Interactions(
+        user=torch.randint(0, 30, (200,), generator=torch.Generator().manual_seed(0)),
+        item=torch.randint(0, 40, (200,), generator=torch.Generator().manual_seed(1)),
+        user_ids=range(30),
+        item_ids=range(40),
+    )
+    batch = tuple(torch.randint(0, 30, (64,), generator=torch.Generator().manual_seed(s)) for s in (2, 3, 4))
+    kwargs = dict(embedding_dim=16, num_layers=num_layers, include_ego=include_ego, cl_weight=0.7)
+    fast = seeded(SimGCL, inter, **kwargs, generator=torch.Generator().manual_seed(5))
+    naive = seeded(SimGCL, inter, **kwargs, generator=torch.Generator().manual_seed(5))
+    fast_loss = fast.calculate_loss(*batch)
+    fast_loss.backward()
+
+    users, pos, neg = batch
+    bpr, reg = naive.bpr_terms(naive.node_embeddings(), users, pos, neg)
+    view_1 = naive.node_embeddings(perturbed=True)
+    view_2 = naive.node_embeddings(perturbed=True)
+    cl = cross_view_info_nce(view_1, view_2, users, pos, naive.num_users, naive.tau)
+    naive_loss = bpr + reg + 0.7 * cl
+    naive_loss.backward()
+    assert_close(fast.loss_terms["cl"], cl.detach(), rtol=1e-5, atol=1e-6)
+    assert_close(fast_loss, naive_loss, rtol=1e-5, atol=1e-6)
+    assert_close(fast.embedding.grad, naive.embedding.grad, rtol=1e-4, atol=1e-7)
+    assert fast.embedding.grad.abs().sum() > 0
 
 
 def test_xsimgcl_contrasts_layer_l_star_with_the_final_layer_of_one_propagation():

@@ -5,8 +5,16 @@ Yu et al. 2022, "Are Graph Augmentations Necessary? Simple Graph Contrastive Lea
 (:func:`gcl.augment.uniform_noise`); the recommendation loss uses the clean propagation, and
 ``lambda * InfoNCE`` contrasts two perturbed propagations on the batch's unique users and items. As in
 SELFRec's SimGCL encoder, the final embedding averages layers ``1..K`` (the ego layer is left out), clean or
-perturbed alike. Three propagations per batch (the clean one, then the two views), each a CSR product whose
-backward is one more product.
+perturbed alike.
+
+The noise ``eps * normalize(r) * sign(x)`` has zero gradient with respect to ``x`` (``sign`` is piecewise
+constant; autograd treats it so too), so a perturbed propagation is the clean one plus a constant offset:
+``x_k = c_k + d_k`` with ``c_k = A^k E`` and
+``d_k = A d_(k-1) + eps * normalize(r_k) * sign(c_k + A d_(k-1))``.
+:meth:`SimGCL.calculate_loss` propagates once with gradients and builds each view's offset without them,
+``K - 1`` products per view and no backward, where perturbing inside the autograd graph costs ``K`` forward
+and ``K`` backward products per view: for ``K = 2``, 6 sparse products per batch instead of 12. Values and
+gradients are the same (tested) and the random draws are consumed in the same order.
 
 Defaults follow SELFRec's ``conf/SimGCL.yaml`` and the paper's Yelp2018 setting: ``eps = 0.1``,
 ``lambda = 0.5``, ``tau = 0.2``, 2 layers, batch 2048, L2 1e-4.
@@ -69,14 +77,42 @@ class SimGCL(LightGCN):
         """Add SimGCL's noise of length ``eps`` to every row of the propagated layer ``x``."""
         return uniform_noise(x, self.eps, generator=self.generator)[0]
 
+    @torch.no_grad()
+    def perturbation_offset(self, layers: list[Tensor]) -> Tensor:
+        """Offset ``[U + I, D]`` of a perturbed propagation's final embeddings from the clean ones.
+
+        For the same random draws, ``node_embeddings(perturbed=True)`` equals
+        ``combine(layers) + perturbation_offset(layers)`` in value and gradient, where ``layers`` is the
+        clean :meth:`propagate` output over the training graph.
+
+        Args:
+            layers: Clean layers ``[E^(0), ..., E^(K)]``, each ``[U + I, D]``.
+        """
+        total = torch.zeros_like(layers[0])
+        offset = None
+        for k in range(1, len(layers)):
+            clean = layers[k].detach()
+            pre = clean if offset is None else clean + self.adjacency @ offset  # A x_(k-1) = c_k + A d_(k-1)
+            offset = self.perturb(pre, k).sub_(clean)  # d_k = A d_(k-1) + noise_k
+            total.add_(offset)
+        used = len(layers) if self.include_ego else len(layers) - 1
+        return total.div_(used)
+
     def calculate_loss(self, users: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
-        """``bpr + reg`` on the clean propagation plus ``cl_weight * cl`` between two perturbed ones."""
-        loss = super().calculate_loss(users, pos, neg)
-        view_1 = self.node_embeddings(perturbed=True)
-        view_2 = self.node_embeddings(perturbed=True)
+        """``bpr + reg`` on the clean propagation plus ``cl_weight * cl`` between two perturbed ones.
+
+        One propagation with gradients; each view is the clean result plus a constant offset
+        (:meth:`perturbation_offset`).
+        """
+        self._begin_loss(users, pos, neg)
+        layers = self.propagate()
+        final = self.combine(layers)
+        bpr, reg = self.bpr_terms(final, users, pos, neg)
+        view_1 = final + self.perturbation_offset(layers)
+        view_2 = final + self.perturbation_offset(layers)
         cl = cross_view_info_nce(view_1, view_2, users, pos, self.num_users, self.tau)
-        self.loss_terms["cl"] = cl.detach()
-        return loss + self.cl_weight * cl
+        self.loss_terms = {"bpr": bpr.detach(), "reg": reg.detach(), "cl": cl.detach()}
+        return bpr + reg + self.cl_weight * cl
 
     def extra_repr(self) -> str:  # noqa: D102
         return f"{super().extra_repr()}, eps={self.eps}, cl_weight={self.cl_weight}, tau={self.tau}"
