@@ -22,7 +22,7 @@ from gcl.losses.bootstrap import (
     cosine_momentum,
     update_ema,
 )
-from gcl.losses.bpr import BPRLoss, InBatchInfoNCE, bpr_loss, in_batch_info_nce, l2_reg
+from gcl.losses.bpr import BPRLoss, InBatchInfoNCE, all_keys_info_nce, bpr_loss, in_batch_info_nce, l2_reg
 from gcl.losses.infonce import (
     DEFAULT_MEMORY_BUDGET_BYTES,
     InfoNCE,
@@ -48,6 +48,7 @@ __all__ = [
     "JSDMILoss",
     "TeamUpInfoNCE",
     "alignment",
+    "all_keys_info_nce",
     "barlow_twins_loss",
     "bootstrap_loss",
     "bootstrap_loss_symmetric",

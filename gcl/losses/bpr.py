@@ -126,6 +126,42 @@ def in_batch_info_nce(a: Tensor, b: Tensor, tau: float, normalize: bool = True) 
     return F.cross_entropy(logits, labels)
 
 
+def all_keys_info_nce(
+    anchors: Tensor, keys: Tensor, positives: Tensor, tau: float, normalize: bool = True
+) -> Tensor:
+    """InfoNCE of anchors against every row of a key table, ``mean_i -log softmax_j(a_i . k_j / tau)_(p_i)``.
+
+    SGL's reference loss (Wu et al. 2021, SIGIR; RecBole's ``SGL.calc_ssl_loss``): the positive of an anchor
+    is the same node in the other view and every other node of that view is a negative, not only the
+    batch's. Unlike RecBole this is a mean over anchors, so ``lambda`` carries between models.
+
+    Args:
+        anchors: Anchor rows ``[B, D]`` (one view of the batch's nodes).
+        keys: The other view of all nodes of that kind ``[M, D]``.
+        positives: Row of ``keys`` that is each anchor's positive, ``LongTensor [B]``.
+        tau: Temperature ``> 0``.
+        normalize: L2-normalize rows first (cosine similarity, as SGL).
+
+    Returns:
+        Scalar loss (mean over the ``B`` anchors).
+
+    Example:
+        >>> keys = torch.eye(3)
+        >>> round(all_keys_info_nce(keys[:1], keys, torch.tensor([0]), tau=1.0).item(), 4)  # -log(e/(e+2))
+        0.5514
+    """
+    if anchors.dim() != 2 or keys.dim() != 2 or anchors.size(1) != keys.size(1):
+        raise ValueError(
+            f"anchors [B, D] and keys [M, D] must share D, got {tuple(anchors.shape)} and {tuple(keys.shape)}"
+        )
+    if positives.shape != (anchors.size(0),):
+        raise ValueError(f"positives: expected shape ({anchors.size(0)},), got {tuple(positives.shape)}")
+    tau = _check_tau(tau)
+    if normalize:
+        anchors, keys = F.normalize(anchors, dim=1), F.normalize(keys, dim=1)
+    return F.cross_entropy(anchors @ keys.t() / tau, positives)
+
+
 def _check_tau(tau: float) -> float:
     if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not math.isfinite(tau) or tau <= 0:
         raise ValueError(f"tau must be a finite number > 0, got {tau!r}")

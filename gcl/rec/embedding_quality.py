@@ -39,8 +39,8 @@ def embedding_quality(user_emb: Tensor, item_emb: Tensor, pairs: Any) -> dict[st
         (1.0, -8.0)
     """
     coo = pairs.tocoo()
-    rows = torch.as_tensor(np.asarray(coo.row), dtype=torch.long, device=user_emb.device)
-    cols = torch.as_tensor(np.asarray(coo.col), dtype=torch.long, device=item_emb.device)
+    rows = torch.as_tensor(coo.row.astype(np.int64), device=user_emb.device)  # a writable copy
+    cols = torch.as_tensor(coo.col.astype(np.int64), device=item_emb.device)
     out = {"alignment": float(alignment(user_emb[rows], item_emb[cols])) if rows.numel() else float("nan")}
     out["uniformity_user"] = float(uniformity(user_emb)) if user_emb.size(0) > 1 else float("nan")
     out["uniformity_item"] = float(uniformity(item_emb)) if item_emb.size(0) > 1 else float("nan")

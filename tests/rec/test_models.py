@@ -420,3 +420,25 @@ def test_every_model_loss_is_finite_and_decreases_on_ml100k(name, ml100k_batches
     user, item = model.embeddings()
     assert user.shape == (943, 32) and item.shape == (1682, 32)
     assert torch.isfinite(user).all() and torch.isfinite(item).all()
+
+
+def test_sgl_all_node_negatives_match_a_dense_reference():
+    """negatives="all": each batch user against every user of the other view (SGL's reference loss)."""
+    inter = tiny()
+    model = seeded(SGL, inter, embedding_dim=4, num_layers=2, negatives="all", cl_weight=1.0)
+    model.calculate_loss(*BATCH)
+    view_1 = model.node_embeddings(model.views[0]).detach()
+    view_2 = model.node_embeddings(model.views[1]).detach()
+    a, b = F.normalize(view_1, dim=1), F.normalize(view_2, dim=1)
+    users, items = torch.tensor([0, 1, 2, 3]), torch.tensor([0, 1, 2, 4])  # unique batch users / items
+
+    def term(anchor_rows, key_rows, positives):
+        logits = a[anchor_rows] @ b[key_rows].t() / 0.2
+        return (logits.logsumexp(dim=1) - logits[torch.arange(len(positives)), positives]).mean()
+
+    expected = term(users, torch.arange(4), users) + term(items + 4, torch.arange(4, 9), items)
+    assert_close(model.loss_terms["cl"], expected)
+    batch_only = cross_view_info_nce(view_1, view_2, *BATCH[:2], 4, 0.2)
+    assert not torch.isclose(model.loss_terms["cl"], batch_only)  # item 3 is a negative only under "all"
+    with pytest.raises(ValueError, match="negatives"):
+        SGL(inter, negatives="some")

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from gcl.data.interactions import Interactions
-from gcl.losses import bpr_loss, in_batch_info_nce, l2_reg
+from gcl.losses import all_keys_info_nce, bpr_loss, in_batch_info_nce, l2_reg
 
 __all__ = ["Recommender", "TrainSet", "cross_view_info_nce"]
 
@@ -62,7 +62,13 @@ def _check_positive(name: str, value: float) -> float:
 
 
 def cross_view_info_nce(
-    view_a: Tensor, view_b: Tensor, users: Tensor, items: Tensor, num_users: int, tau: float
+    view_a: Tensor,
+    view_b: Tensor,
+    users: Tensor,
+    items: Tensor,
+    num_users: int,
+    tau: float,
+    negatives: str = "batch",
 ) -> Tensor:
     """In-batch InfoNCE between two views of the batch's distinct users plus the same for its distinct items.
 
@@ -79,6 +85,8 @@ def cross_view_info_nce(
         items: Batch positive items ``LongTensor [B]`` (item ids, not node ids).
         num_users: ``U``.
         tau: Temperature ``> 0``.
+        negatives: ``"batch"`` (the other unique batch nodes of the same kind, SELFRec) or ``"all"`` (every
+            node of that kind in ``view_b``, SGL's reference code; :func:`gcl.losses.all_keys_info_nce`).
 
     Example:
         >>> nodes = torch.eye(4)  # 2 users, 2 items; identical views
@@ -88,8 +96,16 @@ def cross_view_info_nce(
     """
     u = torch.unique(users)
     idx = torch.cat([u, torch.unique(items) + num_users])
-    a, b = view_a[idx], view_b[idx]
+    a = view_a[idx]
     n = u.numel()
+    if negatives == "all":
+        keys_u, keys_i = view_b[:num_users], view_b[num_users:]
+        return all_keys_info_nce(a[:n], keys_u, u, tau) + all_keys_info_nce(
+            a[n:], keys_i, idx[n:] - num_users, tau
+        )
+    if negatives != "batch":
+        raise ValueError(f"negatives: expected 'batch' or 'all', got {negatives!r}")
+    b = view_b[idx]
     return in_batch_info_nce(a[:n], b[:n], tau) + in_batch_info_nce(a[n:], b[n:], tau)
 
 

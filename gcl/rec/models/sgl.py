@@ -2,9 +2,10 @@
 
 Wu et al. 2021, "Self-supervised Graph Learning for Recommendation" (SIGIR). Two views of the training graph
 are drawn at the start of every epoch and LightGCN propagates over each; InfoNCE contrasts the two views of
-the batch's unique users plus, as a second term, its unique items (SGL's ``both_side`` mode, with in-batch
-negatives as SELFRec; the reference code contrasts against all users), added with weight ``lambda`` to BPR on
-the full graph. Three propagations per batch. View operators:
+the batch's unique users plus, as a second term, its unique items (SGL's ``both_side`` mode), added with
+weight ``lambda`` to BPR on the full graph. Negatives are the batch's other unique nodes
+(``negatives="batch"``, SELFRec) or every node of the other view (``"all"``, SGL's and RecBole's code).
+Three propagations per batch. View operators:
 
 * ``"ED"`` -- edge dropout: every interaction is dropped with probability ``drop_ratio``
   (:func:`gcl.augment.drop_edge`), one sub-graph shared by all layers;
@@ -46,6 +47,7 @@ class SGL(LightGCN):
         drop_ratio: Edge / node dropout probability in ``[0, 1)`` (0.1).
         cl_weight: ``lambda >= 0`` (0.1).
         tau: InfoNCE temperature ``> 0`` (0.2).
+        negatives: ``"batch"`` or ``"all"`` (see the module docstring).
         generator: Optional ``torch.Generator`` for the views (default: global RNG).
 
     The views are resampled by :meth:`on_epoch_start` (the trainer calls it before every epoch); the first
@@ -63,9 +65,13 @@ class SGL(LightGCN):
         drop_ratio: float = 0.1,
         cl_weight: float = 0.1,
         tau: float = 0.2,
+        negatives: str = "batch",
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__(train, embedding_dim, num_layers, reg_weight, include_ego=True)
+        if negatives not in ("batch", "all"):
+            raise ValueError(f"negatives: expected 'batch' or 'all', got {negatives!r}")
+        self.negatives = negatives
         if num_layers < 1:
             raise ValueError(
                 f"num_layers: SGL propagates over augmented graphs, expected >= 1, got {num_layers}"
@@ -114,12 +120,12 @@ class SGL(LightGCN):
         assert self.views is not None
         view_1 = self.node_embeddings(self.views[0])
         view_2 = self.node_embeddings(self.views[1])
-        cl = cross_view_info_nce(view_1, view_2, users, pos, self.num_users, self.tau)
+        cl = cross_view_info_nce(view_1, view_2, users, pos, self.num_users, self.tau, self.negatives)
         self.loss_terms["cl"] = cl.detach()
         return loss + self.cl_weight * cl
 
     def extra_repr(self) -> str:  # noqa: D102
         return (
             f"{super().extra_repr()}, aug_type={self.aug_type}, drop_ratio={self.drop_ratio}, "
-            f"cl_weight={self.cl_weight}, tau={self.tau}"
+            f"cl_weight={self.cl_weight}, tau={self.tau}, negatives={self.negatives}"
         )
