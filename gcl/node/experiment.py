@@ -173,6 +173,51 @@ def _summarize(
     return results
 
 
+def merge_results(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """One results record from records of the same config run over different seeds.
+
+    Per-seed rows are pooled (a seed present twice must agree, otherwise ``ValueError``), sorted by seed, and
+    the summaries recomputed. ``planned_seeds`` are the config's seeds, so ``complete`` says whether every
+    planned seed is in.
+
+    Raises:
+        ValueError: No records, records of different configs (anything but ``seeds``), or conflicting rows.
+    """
+    if not records:
+        raise ValueError("merge_results: no results to merge")
+
+    def comparable(record: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in record["config"].items() if k != "seeds"}
+
+    first = records[0]
+    for record in records[1:]:
+        if record["name"] != first["name"] or comparable(record) != comparable(first):
+            raise ValueError(
+                f"merge_results: {record['name']!r} was run with a different config than {first['name']!r}"
+            )
+    rows: dict[int, dict[str, Any]] = {}
+    for record in records:
+        for row in record["per_seed"]:
+            seen = rows.setdefault(row["seed"], row)
+            if seen is not row and {k: v for k, v in seen.items() if k != "train_seconds"} != {
+                k: v for k, v in row.items() if k != "train_seconds"
+            }:
+                raise ValueError(f"merge_results: seed {row['seed']} has different results in two records")
+    planned = sorted({s for r in records for s in r.get("planned_seeds", r["seeds"])} | set(rows))
+    config = first["config"] | {"seeds": sorted(set(first["config"]["seeds"]) | set(planned))}
+    protocols = list(config["evaluation"]["protocols"])
+    clustering = first["summary"].get(CLUSTERING, {}).get("protocol", "").split("; one trained model")[0]
+    per_seed = [rows[s] for s in sorted(rows)]
+    device = torch.device(first["device"])
+    merged = _summarize(config, per_seed, protocols, clustering, config["train"], device, config["seeds"])
+    merged["planned_seeds"] = config["seeds"]
+    threads = sorted({r["torch_threads"] for r in records})
+    merged["torch_threads"] = threads[0] if len(threads) == 1 else threads
+    merged["date"] = max(r["date"] for r in records)
+    merged["merged_from"] = len(records)
+    return merged
+
+
 def _jsonable(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         return asdict(value)
