@@ -69,6 +69,8 @@ def cross_view_info_nce(
     num_users: int,
     tau: float,
     negatives: str = "batch",
+    *,
+    offsets: tuple[Tensor, Tensor] | None = None,
 ) -> Tensor:
     """In-batch InfoNCE between two views of the batch's distinct users plus the same for its distinct items.
 
@@ -87,6 +89,9 @@ def cross_view_info_nce(
         tau: Temperature ``> 0``.
         negatives: ``"batch"`` (the other unique batch nodes of the same kind, SELFRec) or ``"all"`` (every
             node of that kind in ``view_b``, SGL's reference code; :func:`gcl.losses.all_keys_info_nce`).
+        offsets: Constant ``[U + I, D]`` tensors added to ``view_a`` and ``view_b`` (SimGCL's noise offsets,
+            batch negatives only); only the gathered rows are added, and a shared ``view_a is view_b`` is
+            gathered once.
 
     Example:
         >>> nodes = torch.eye(4)  # 2 users, 2 items; identical views
@@ -98,6 +103,12 @@ def cross_view_info_nce(
     idx = torch.cat([u, torch.unique(items) + num_users])
     a = view_a[idx]
     n = u.numel()
+    if offsets is not None:
+        if negatives != "batch":
+            raise ValueError("offsets: only supported with negatives='batch'")
+        b = a if view_b is view_a else view_b[idx]
+        a, b = a + offsets[0][idx], b + offsets[1][idx]
+        return in_batch_info_nce(a[:n], b[:n], tau) + in_batch_info_nce(a[n:], b[n:], tau)
     if negatives == "all":
         keys_u, keys_i = view_b[:num_users], view_b[num_users:]
         return all_keys_info_nce(a[:n], keys_u, u, tau) + all_keys_info_nce(

@@ -88,29 +88,32 @@ class SimGCL(LightGCN):
         Args:
             layers: Clean layers ``[E^(0), ..., E^(K)]``, each ``[U + I, D]``.
         """
-        total = torch.zeros_like(layers[0])
-        offset = None
-        for k in range(1, len(layers)):
+        total: Tensor | None = None
+        carried: Tensor | None = None  # A d_(k-1)
+        depth = len(layers) - 1
+        for k in range(1, depth + 1):
             clean = layers[k].detach()
-            pre = clean if offset is None else clean + self.adjacency @ offset  # A x_(k-1) = c_k + A d_(k-1)
-            offset = self.perturb(pre, k).sub_(clean)  # d_k = A d_(k-1) + noise_k
-            total.add_(offset)
-        used = len(layers) if self.include_ego else len(layers) - 1
-        return total.div_(used)
+            pre = clean if carried is None else clean + carried  # A x_(k-1) = c_k + A d_(k-1)
+            noise = uniform_noise(pre, self.eps, generator=self.generator)[1]
+            offset = noise if carried is None else carried.add_(noise)  # d_k
+            total = offset if total is None else total.add_(offset)
+            if k < depth:  # total may alias d_1, so A d_k is taken before the next in-place add
+                carried = self.adjacency @ offset
+        assert total is not None
+        return total.div_(len(layers) if self.include_ego else depth)
 
     def calculate_loss(self, users: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
         """``bpr + reg`` on the clean propagation plus ``cl_weight * cl`` between two perturbed ones.
 
         One propagation with gradients; each view is the clean result plus a constant offset
-        (:meth:`perturbation_offset`).
+        (:meth:`perturbation_offset`), added only to the rows the contrast reads.
         """
         self._begin_loss(users, pos, neg)
         layers = self.propagate()
         final = self.combine(layers)
         bpr, reg = self.bpr_terms(final, users, pos, neg)
-        view_1 = final + self.perturbation_offset(layers)
-        view_2 = final + self.perturbation_offset(layers)
-        cl = cross_view_info_nce(view_1, view_2, users, pos, self.num_users, self.tau)
+        offsets = (self.perturbation_offset(layers), self.perturbation_offset(layers))
+        cl = cross_view_info_nce(final, final, users, pos, self.num_users, self.tau, offsets=offsets)
         self.loss_terms = {"bpr": bpr.detach(), "reg": reg.detach(), "cl": cl.detach()}
         return bpr + reg + self.cl_weight * cl
 
