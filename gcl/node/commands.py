@@ -12,6 +12,9 @@ from pathlib import Path
 
 from gcl.node.experiment import load_config, merge_results, results_table, run_experiment
 
+#: Fields of a results record that ``merge_results`` reads.
+RESULT_KEYS = ("name", "config", "per_seed", "summary", "device", "date", "torch_threads")
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``gcl node``."""
@@ -58,6 +61,9 @@ def _merge(args: argparse.Namespace) -> int:
             records.append(json.loads(Path(path).read_text()))
         except (OSError, json.JSONDecodeError) as err:
             raise SystemExit(f"gcl node merge: cannot read results JSON {path}: {err}") from None
+        missing = sorted(k for k in RESULT_KEYS if not isinstance(records[-1], dict) or k not in records[-1])
+        if missing:
+            raise SystemExit(f"gcl node merge: {path} is not a gcl node run results file, missing {missing}")
     merged = merge_results(records)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -70,3 +70,10 @@ def test_merge_of_both_halves_is_complete():
     merged = merge_results([record(range(5), [70.0] * 5), record(range(9, 4, -1), [72.0] * 5)])
     assert merged["seeds"] == list(range(10)) and merged["complete"] is True
     assert merged["summary"]["random-10-10-80"]["mean"] == pytest.approx(71.0)
+
+
+def test_merge_command_names_a_file_that_is_not_a_results_record(tmp_path):
+    bad = tmp_path / "metrics.json"
+    bad.write_text(json.dumps({"name": "x", "runs": []}))
+    with pytest.raises(SystemExit, match=r"metrics.json is not a gcl node run results file, missing"):
+        main(["node", "merge", str(bad), "--out", str(tmp_path / "out")])
