@@ -64,6 +64,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or auto")
     train.add_argument("--out", default=None, help="run directory (default runs/rec-<model>-<time>)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    train.add_argument(
+        "--restart", action="store_true", help="ignore the checkpoints in --out instead of resuming from them"
+    )
     train.set_defaults(func=_train)
 
     rec = sub.add_parser("recommend", help="top-K lists with raw ids from a run directory")
@@ -126,7 +129,7 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
 def _train(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     out = args.out or f"runs/rec-{config['model']['name']}-{time.strftime('%Y%m%d-%H%M%S')}"
-    metrics = run(config, out, progress=not args.no_progress)
+    metrics = run(config, out, progress=not args.no_progress, resume=not args.restart)
     print(f"run directory: {out}")
     for key in ("recall@20", "ndcg@20", "recall@10", "ndcg@10"):
         if key in metrics["summary_test"]:

@@ -216,14 +216,50 @@ def _model_params(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config["model"].items() if k != "name"}
 
 
-def run(config: dict[str, Any], out_dir: str | Path, *, progress: bool = True) -> dict[str, Any]:
+def _check_same_config(path: Path, config: dict[str, Any]) -> None:
+    """Refuse to resume a run directory that was written by another config (the seeds may differ)."""
+    if not path.exists():
+        raise ValueError(f"{path}: missing, so the checkpoints beside it cannot be resumed; pass --restart")
+    saved = yaml.safe_load(path.read_text())
+    changed = [key for key in _differences(saved, config) if key not in ("seeds", "train.epochs")]
+    if changed:
+        raise ValueError(
+            f"{path}: the run directory was written with another config (differs in {', '.join(changed)}); "
+            "resume with the same settings, or pass --restart to start over"
+        )
+
+
+def _differences(a: Any, b: Any, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested dicts."""
+    if not (isinstance(a, dict) and isinstance(b, dict)):
+        return [] if a == b else [prefix]
+    keys = sorted(set(a) | set(b), key=str)
+    return [d for k in keys for d in _differences(a.get(k), b.get(k), f"{prefix}.{k}" if prefix else str(k))]
+
+
+def run(
+    config: dict[str, Any], out_dir: str | Path, *, progress: bool = True, resume: bool = True
+) -> dict[str, Any]:
     """Train one model per seed as a resolved config describes and write the run directory.
+
+    After every validation the training state of each seed is saved as ``checkpoint-seed<S>.pt`` in the run
+    directory, so a long run that was stopped continues from its last evaluation when the same command is
+    given the same ``out_dir`` again (``resume=False`` starts over). Only the seeds and ``train.epochs`` (to
+    extend a run) may change between the two; any other difference is an error.
+
+    Args:
+        config: A resolved config (:func:`resolve_config`).
+        out_dir: The run directory.
+        progress: Show progress bars.
+        resume: Continue from the checkpoints found in ``out_dir``.
 
     Returns:
         The content of ``metrics.json``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if resume and any(out.glob("checkpoint-seed*.pt")):
+        _check_same_config(out / "config.yaml", config)
     with runs.run_log(out / "train.log", ("gcl.rec", "gcl.data")):
         (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         split = prepare_split(config)
@@ -249,7 +285,13 @@ def run(config: dict[str, Any], out_dir: str | Path, *, progress: bool = True) -
             seed_everything(int(seed))
             model = build_model(name, train, **params)
             train_cfg = runs.build_section(
-                RecTrainConfig, "train", **train_section, seed=int(seed), progress=progress
+                RecTrainConfig,
+                "train",
+                **train_section,
+                seed=int(seed),
+                progress=progress,
+                checkpoint=str(out / f"checkpoint-seed{seed}.pt"),
+                resume=resume,
             )
             result = train_recommender(model, split, train_cfg, device=config["device"])
             save_checkpoint(

@@ -338,6 +338,9 @@ class RecTrainer:
             result.valid = dict(state["best_valid"])
             best_state = state["best_state"]
             start_epoch = int(state["epoch"]) + 1
+            if state.get("stopped_early"):  # the saved run had already ended: evaluate, train no further
+                result.stopped_early = True
+                start_epoch = cfg.epochs
             log.info("resumed from %s at epoch %d", path, start_epoch)
 
         epochs = tqdm(range(start_epoch, cfg.epochs), disable=not cfg.progress, desc="train", leave=False)
@@ -380,6 +383,7 @@ class RecTrainer:
                         "best_valid": result.valid,
                         "best_state": best_state,
                         "epoch": epoch,
+                        "stopped_early": stop,
                     },
                     path,
                 )

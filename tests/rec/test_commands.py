@@ -133,3 +133,29 @@ def test_ml100k_config_runs_end_to_end(data_dir, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["split"]["train"]["interactions"] == 80_808 and metrics["model"] == "simgcl"
     assert "masked" in metrics["protocol"]
+
+
+def test_a_stopped_run_resumes_from_its_checkpoint_and_refuses_another_config(tmp_path, capsys):
+    write_log(tmp_path / "log.csv")
+    out = tmp_path / "run"
+    args = train_args(tmp_path / "log.csv", out, "--model", "simgcl")
+    assert main([*args, "--epochs", "1"]) == 0
+    assert (out / "checkpoint-seed0.pt").is_file()
+    assert main([*args, "--epochs", "3"]) == 0  # extends the same run by two epochs
+    resumed = json.loads((out / "metrics.json").read_text())["runs"][0]["history"]
+    assert [h["epoch"] for h in resumed] == [0, 1, 2]
+    assert "resumed from" in (out / "train.log").read_text()
+
+    fresh = tmp_path / "fresh"
+    assert main(train_args(tmp_path / "log.csv", fresh, "--model", "simgcl", "--epochs", "3")) == 0
+    straight = json.loads((fresh / "metrics.json").read_text())["runs"][0]["history"]
+    for a, b in zip(resumed, straight, strict=True):  # same random draws: the same curve as an unbroken run
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+        assert a["valid_recall@20"] == pytest.approx(b["valid_recall@20"], abs=1e-6)
+
+    assert main([*args, "--epochs", "3"]) == 0  # already finished: nothing more is trained
+    assert len(json.loads((out / "metrics.json").read_text())["runs"][0]["history"]) == 3
+    assert main([*args, "--epochs", "3", "--lr", "0.5"]) == 2
+    assert "train.lr" in capsys.readouterr().err
+    assert main([*args, "--epochs", "1", "--lr", "0.5", "--restart"]) == 0
+    assert len(json.loads((out / "metrics.json").read_text())["runs"][0]["history"]) == 1
