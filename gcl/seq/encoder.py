@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gcl.nn.dropout import Dropout, dropout
+
 __all__ = ["SASRecEncoder", "TransformerBlock", "causal_padding_mask"]
 
 _ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu}
@@ -95,7 +97,7 @@ class TransformerBlock(nn.Module):
         self.ff1 = nn.Linear(hidden, inner_size)
         self.ff2 = nn.Linear(inner_size, hidden)
         self.norm2 = nn.LayerNorm(hidden, eps=layer_norm_eps)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.act = _ACTIVATIONS[activation]
 
     def forward(self, x: Tensor, attn_bias: Tensor) -> Tensor:
@@ -106,7 +108,7 @@ class TransformerBlock(nn.Module):
         if self.training and self.attn_dropout > 0:
             # Explicit attention: on CPU the fused kernel falls back to a slower path when dropout is on.
             probs = torch.softmax(q @ k.transpose(-1, -2) / head**0.5 + attn_bias, dim=-1)
-            att = F.dropout(probs, self.attn_dropout, training=True) @ v
+            att = dropout(probs, self.attn_dropout, training=True) @ v
         else:
             att = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_bias)
         att = att.transpose(1, 2).reshape(bsz, width, hidden)
@@ -176,7 +178,7 @@ class SASRecEncoder(nn.Module):
         self.item_embedding = nn.Embedding(num_items + 1 + extra_tokens, hidden, padding_idx=0)
         self.position_embedding = nn.Embedding(max_length, hidden)
         self.norm = nn.LayerNorm(hidden, eps=layer_norm_eps)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.blocks = nn.ModuleList(
             TransformerBlock(hidden, num_heads, inner_size, dropout, attn_dropout, activation, layer_norm_eps)
             for _ in range(num_blocks)
