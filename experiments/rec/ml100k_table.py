@@ -5,7 +5,7 @@ split (split seed 0, the same for every training seed), full ranking over all it
 masked (and validation items for the test), early stopping on **validation** Recall@20 with the best
 epoch's weights restored for the single test evaluation. One training run per seed.
 
-The models come from ``experiments/rec/{lightgcn,simgcl,xsimgcl}_ml100k.yaml``; MF, SGL, NCL and DirectAU
+The models come from ``experiments/rec/{lightgcn,sgl,simgcl,xsimgcl}_ml100k.yaml``; MF, NCL and DirectAU
 use the LightGCN config with the model swapped (their published defaults for everything else).
 
 Run by hand::
@@ -39,7 +39,7 @@ CONFIGS = ROOT / "experiments" / "rec"
 MODELS: dict[str, tuple[str, dict[str, Any]]] = {
     "mf": ("lightgcn_ml100k.yaml", {"name": "mf", "num_layers": None}),
     "lightgcn": ("lightgcn_ml100k.yaml", {}),
-    "sgl": ("lightgcn_ml100k.yaml", {"name": "sgl"}),
+    "sgl": ("sgl_ml100k.yaml", {}),
     "simgcl": ("simgcl_ml100k.yaml", {}),
     "xsimgcl": ("xsimgcl_ml100k.yaml", {}),
     "ncl": ("lightgcn_ml100k.yaml", {"name": "ncl"}),

@@ -34,6 +34,9 @@ class TrainConfig:
             (``None``: train all epochs, keep the last -- GRACE's protocol).
         checkpoint: File to write every ``checkpoint_every`` epochs and to resume from.
         checkpoint_every: Epochs between checkpoints.
+        snapshot_every: Keep the frozen embeddings (:meth:`~gcl.node.models.base.NodeContrastiveModel.embed`)
+            every this many epochs and after the last one, for choosing the epoch on validation
+            (``None``: none). Taking them consumes no randomness, so training is unchanged.
         progress: Show a progress bar.
     """
 
@@ -43,14 +46,24 @@ class TrainConfig:
     patience: int | None = None
     checkpoint: str | None = None
     checkpoint_every: int = 50
+    snapshot_every: int | None = None
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        every = self.snapshot_every
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+            raise ValueError(f"snapshot_every: expected None or an int >= 1, got {every!r}")
 
 
 @dataclass
 class TrainResult:
-    """What training did: losses per epoch, wall time, the epoch whose weights were kept."""
+    """What training did: losses per epoch, wall time, the epoch whose weights were kept.
+
+    ``snapshots`` maps a 0-based epoch to the embeddings ``[N, D]`` (CPU) after it (``snapshot_every``).
+    """
 
     losses: list[float] = field(default_factory=list)
+    snapshots: dict[int, torch.Tensor] = field(default_factory=dict)
     seconds: float = 0.0
     best_epoch: int = -1
     stopped_early: bool = False
@@ -83,6 +96,7 @@ def train_node_model(
         stopper.load_state_dict(state["stopper"])
         result.losses = list(state["losses"])
         best_state = state.get("best_state")
+        result.snapshots = dict(state.get("snapshots") or {})
         start_epoch = result.resumed_from = int(state["epoch"]) + 1
         torch.set_rng_state(state["rng"])
         log.info("resumed from %s at epoch %d", config.checkpoint, start_epoch)
@@ -104,6 +118,9 @@ def train_node_model(
         stop = stopper.step(value)
         if config.patience and stopper.best_step == epoch:
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        every = config.snapshot_every
+        if every and ((epoch + 1) % every == 0 or stop or epoch == config.epochs - 1):
+            result.snapshots[epoch] = model.embed(data).cpu()
         if config.checkpoint and ((epoch + 1) % config.checkpoint_every == 0 or stop):
             save_checkpoint(
                 {
@@ -114,6 +131,7 @@ def train_node_model(
                     "best_state": best_state,
                     "epoch": epoch,
                     "rng": torch.get_rng_state(),
+                    "snapshots": result.snapshots,
                 },
                 Path(config.checkpoint),
             )

@@ -99,3 +99,39 @@ def test_bgrl_target_follows_online_by_ema():
     assert model.momentum(0, 100) == pytest.approx(0.99)
     assert model.momentum(100, 100) == pytest.approx(1.0)
     assert model.momentum(50, 100) == pytest.approx(0.995)
+
+
+def test_snapshots_leave_training_unchanged_and_the_last_equals_the_final_embeddings():
+    data = two_cliques()
+    seed_everything(2)
+    plain = train_node_model(grace(data), data, TrainConfig(epochs=7, lr=0.01, progress=False))
+    seed_everything(2)
+    model = grace(data)
+    snap = train_node_model(model, data, TrainConfig(epochs=7, lr=0.01, progress=False, snapshot_every=3))
+    assert snap.losses == plain.losses
+    assert sorted(snap.snapshots) == [2, 5, 6]  # every 3 epochs and the last
+    torch.testing.assert_close(snap.snapshots[6], model.embed(data))
+    with pytest.raises(ValueError, match="snapshot_every"):
+        TrainConfig(snapshot_every=0)
+
+
+def test_the_epoch_is_chosen_on_validation_accuracy_never_on_test():
+    from gcl.node.experiment import _probe_epochs
+
+    y = torch.tensor([0, 1] * 10)
+    train, val, test = (torch.zeros(20, dtype=torch.bool) for _ in range(3))
+    train[:8], val[8:14], test[14:] = True, True, True
+    signal = torch.nn.functional.one_hot(y, 2).float()
+    noise = torch.randn(20, 2, generator=torch.Generator().manual_seed(0))
+    good_val_bad_test = torch.where(test[:, None], -signal, signal)  # the probe fails on test only
+    bad_val_good_test = torch.where(val[:, None], -signal, signal)
+    candidates = {0: noise, 4: bad_val_good_test, 9: signal, 12: good_val_bad_test}
+    row = _probe_epochs(candidates, y, [train, val, test])
+    # 9 and 12 tie on validation; the later wins although its test accuracy is 0 (test is never read)
+    assert (row["selected_epoch"], row["val_acc"], row["test_acc"]) == (12, 100.0, 0.0)
+    assert [(p["epoch"], p["val_acc"], p["test_acc"]) for p in row["curve"][1:]] == [
+        (4, 0.0, 100.0),
+        (9, 100.0, 100.0),
+        (12, 100.0, 0.0),
+    ]
+    assert _probe_epochs({3: signal}, y, [train, val, test]).keys() == {"test_acc", "val_acc", "weight_decay"}
