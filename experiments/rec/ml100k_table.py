@@ -102,8 +102,9 @@ def main() -> None:
         "validation Recall@20 (patience 10), best epoch restored; test metrics mean ± sample std over seeds"
     )
     table["hyper_parameters"] = (
-        "dim 64, batch 2048, Adam lr 1e-2, L2 1e-4 on batch ego embeddings; 2 layers; SimGCL/XSimGCL as in "
-        "experiments/rec/*_ml100k.yaml; SGL/NCL/DirectAU: gcl.rec defaults (published values)"
+        "dim 64, batch 2048, Adam lr 1e-2, L2 1e-4 on batch ego embeddings; 2 layers; SGL/SimGCL/XSimGCL "
+        "as in experiments/rec/*_ml100k.yaml (lambda chosen on validation); NCL/DirectAU: gcl.rec defaults "
+        "(published values)"
     )
     for model in args.models:
         config = model_config(model, args.data_dir, args.seeds)
