@@ -15,6 +15,7 @@ PROTOCOLS = ["random-10-10-80", "public"]
 def record(seeds, accs, planned=None, tau=0.9):
     config = yaml.safe_load(open("experiments/node/grace_citeseer.yaml"))
     config["loss"]["tau"] = tau
+    config["evaluation"]["protocols"] = PROTOCOLS
     rows = [
         {
             "seed": s,
