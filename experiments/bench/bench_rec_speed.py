@@ -3,7 +3,8 @@
 Setting of the issue's speed target (SELFRec on the same machine: SimGCL 1.14 s per batch, XSimGCL 0.45 s per
 batch, full-ranking evaluation of all users 14 s; targets: a quarter of each): Gowalla (LightGCN split,
 29,858 users x 40,981 items, 810,128 training interactions), batch 2048, embedding 64, 2 layers (XSimGCL
-contrast layer 1), ``torch.set_num_threads(2)``. One batch = ``calculate_loss`` + ``backward`` + Adam step;
+contrast layer 1), ``torch.set_num_threads(2)``. One batch = ``calculate_loss`` + ``backward`` + Adam step
+(the trainer's optimizer, :func:`gcl.train.adam`; the SELFRec-style step uses ``torch.optim.Adam``);
 the median over ``--batches`` batches after ``--warmup`` batches is reported (batches from the seeded BPR
 sampler). Evaluation = final embeddings + full ranking of all users with a test item, training items masked,
 Recall/Precision/NDCG/HitRate/MRR and beyond-accuracy metrics at K = 10, 20, 50.
@@ -36,6 +37,7 @@ from gcl.rec.graph import normalized_adjacency
 from gcl.rec.models import build_model
 from gcl.rec.sampler import BPRSampler
 from gcl.rec.trainer import evaluate_model
+from gcl.train import adam
 
 MODELS = {
     "lightgcn": {"num_layers": 2},
@@ -55,7 +57,7 @@ def loadavg() -> list[float]:
 def time_batches(name: str, train, batches: list, warmup: int) -> dict:
     torch.manual_seed(0)
     model = build_model(name, train, embedding_dim=64, **MODELS[name])
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = adam(model.parameters(), lr=1e-3)
     model.train()
     model.on_epoch_start(0)
     times = []

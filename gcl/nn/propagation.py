@@ -4,6 +4,10 @@
 several times slower than the forward. For ``out = A @ x`` the gradient is ``A^T @ grad``, which
 is one more forward product; :class:`SparseMatmul` does exactly that with a cached ``A^T``
 (``A`` itself when the matrix is symmetric, as the normalized user-item adjacency of LightGCN).
+
+A loss that reads only some rows ``R`` of the last propagated layer (a mini-batch's users and items) needs
+only ``A[R] @ x``: :meth:`PropagationMatrix.rows` gives a :class:`RowSlice` whose product and backward
+(``A[R]^T @ grad``) both cost ``O(nnz(A[R]))`` instead of ``O(nnz(A))``.
 """
 
 from __future__ import annotations
@@ -57,6 +61,10 @@ class PropagationMatrix:
     def __matmul__(self, x: Tensor) -> Tensor:
         return SparseMatmul.apply(self, x)
 
+    def rows(self, index: Tensor) -> RowSlice:
+        """The rows ``index`` (``LongTensor [R]``, distinct) of ``A`` as a :class:`RowSlice`."""
+        return RowSlice(self, index)
+
 
 class SparseMatmul(torch.autograd.Function):
     """``A @ x`` for a :class:`PropagationMatrix` ``A`` and dense ``x`` [M, D] -> [N, D]."""
@@ -69,6 +77,91 @@ class SparseMatmul(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[None, Tensor]:  # noqa: D102
         return None, torch.sparse.mm(ctx.prop.transpose, grad.contiguous())
+
+
+def _take_rows(matrix: Tensor, index: Tensor) -> Tensor:
+    """Rows ``index`` of a CSR matrix ``[N, M]`` as a CSR matrix ``[R, M]`` (entries in the same order)."""
+    crow = matrix.crow_indices()
+    start = crow[index].long()
+    count = crow[index + 1].long() - start
+    new_crow = torch.zeros(index.numel() + 1, dtype=torch.long, device=index.device)
+    torch.cumsum(count, 0, out=new_crow[1:])
+    nnz = int(new_crow[-1])
+    entry = torch.repeat_interleave(start - new_crow[:-1], count, output_size=nnz)
+    entry += torch.arange(nnz, device=index.device)
+    return torch.sparse_csr_tensor(
+        new_crow.to(crow.dtype),
+        matrix.col_indices()[entry],
+        matrix.values()[entry],
+        size=(index.numel(), matrix.shape[1]),
+        check_invariants=False,
+    )
+
+
+def _transpose_csr(matrix: Tensor) -> Tensor:
+    """``matrix^T`` ``[M, R]`` of a CSR matrix ``[R, M]``, in CSR form, by one stable sort of the columns."""
+    crow, col = matrix.crow_indices(), matrix.col_indices()
+    rows, cols = matrix.shape
+    nnz = col.numel()
+    order = torch.sort(col, stable=True).indices
+    entry_row = torch.repeat_interleave(
+        torch.arange(rows, dtype=col.dtype, device=col.device), crow.diff().long(), output_size=nnz
+    )
+    new_crow = torch.zeros(cols + 1, dtype=torch.long, device=col.device)
+    torch.cumsum(torch.bincount(col, minlength=cols), 0, out=new_crow[1:])
+    return torch.sparse_csr_tensor(
+        new_crow.to(crow.dtype),
+        entry_row[order],
+        matrix.values()[order],
+        size=(cols, rows),
+        check_invariants=False,
+    )
+
+
+class RowSlice:
+    """Rows ``R`` of a :class:`PropagationMatrix`, for a product read only at those rows.
+
+    ``A[R] @ x`` (``[R, D]``) equals ``(A @ x)[R]``; its backward ``A[R]^T @ grad`` transposes the slice
+    (a sort of its ``nnz(A[R])`` column ids). Both products read only those entries.
+    On Gowalla, a batch of 2048 BPR triples touches about 5,700 of the 70,839 nodes and 16 % of the
+    nonzeros, so the last layer of a LightGCN propagation costs about a sixth of a full product.
+
+    Args:
+        prop: The matrix ``A`` ``[N, M]``.
+        index: ``LongTensor [R]`` of distinct row ids.
+    """
+
+    def __init__(self, prop: PropagationMatrix, index: Tensor) -> None:
+        if index.dim() != 1 or index.dtype != torch.long:
+            raise ValueError(f"index: expected a 1-D LongTensor of row ids, got {tuple(index.shape)}")
+        self.prop = prop
+        self.index = index
+        self.matrix = _take_rows(prop.matrix, index)
+
+    @property
+    def shape(self) -> torch.Size:
+        """``(R, M)``."""
+        return self.matrix.shape
+
+    def transpose_matmul(self, grad: Tensor) -> Tensor:
+        """``A[R]^T @ grad`` for ``grad`` ``[R, D]`` -> ``[M, D]``."""
+        return torch.sparse.mm(_transpose_csr(self.matrix), grad.contiguous())
+
+    def __matmul__(self, x: Tensor) -> Tensor:
+        return RowSliceMatmul.apply(self, x)
+
+
+class RowSliceMatmul(torch.autograd.Function):
+    """``A[R] @ x`` for a :class:`RowSlice` and dense ``x`` [M, D] -> [R, D]."""
+
+    @staticmethod
+    def forward(ctx, rows: RowSlice, x: Tensor) -> Tensor:  # noqa: D102
+        ctx.rows = rows
+        return torch.sparse.mm(rows.matrix, x)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[None, Tensor]:  # noqa: D102
+        return None, ctx.rows.transpose_matmul(grad)
 
 
 def gcn_norm_matrix(

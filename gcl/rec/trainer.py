@@ -32,7 +32,7 @@ from gcl.rec.evaluate import full_ranking_from_embeddings
 from gcl.rec.metrics import ACCURACY_METRICS, ALL_METRICS
 from gcl.rec.models.base import Recommender
 from gcl.rec.sampler import BPRSampler
-from gcl.train import EarlyStopping, load_checkpoint, resolve_device, save_checkpoint, seed_everything
+from gcl.train import EarlyStopping, adam, load_checkpoint, resolve_device, save_checkpoint, seed_everything
 
 __all__ = ["RecResult", "RecTrainConfig", "RecTrainer", "evaluate_model", "train_recommender"]
 
@@ -310,7 +310,7 @@ class RecTrainer:
         started = time.perf_counter()
         seed_everything(cfg.seed)
         model = self.model.to(self.device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        optimizer = adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         sampler = BPRSampler(
             self.split.train,
             cfg.batch_size,

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from gcl.seq.data import SeqBatch, SequenceData, sample_same_target
 from gcl.seq.evaluate import DEFAULT_KS, evaluate_ranking
 from gcl.seq.models.base import SequentialRecommender
-from gcl.train import EarlyStopping, resolve_device, seed_everything
+from gcl.train import EarlyStopping, adam, resolve_device, seed_everything
 
 __all__ = ["SeqTrainConfig", "SeqTrainResult", "train_sequential"]
 
@@ -145,7 +145,7 @@ def train_sequential(
     seed_everything(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     stopper = EarlyStopping(config.patience, mode="max")
     positions = data.train_positions()
     targets = data.items[positions]

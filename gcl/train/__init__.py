@@ -1,7 +1,8 @@
-"""Shared training-loop parts: seeding, devices, early stopping, atomic checkpoints."""
+"""Shared training-loop parts: seeding, devices, early stopping, atomic checkpoints, the optimizer."""
 
 from gcl.train.checkpoint import load_checkpoint, save_checkpoint
 from gcl.train.early_stopping import EarlyStopping
+from gcl.train.optim import adam
 from gcl.train.seed import resolve_device, seed_everything
 
-__all__ = ["EarlyStopping", "load_checkpoint", "resolve_device", "save_checkpoint", "seed_everything"]
+__all__ = ["EarlyStopping", "adam", "load_checkpoint", "resolve_device", "save_checkpoint", "seed_everything"]

@@ -187,10 +187,11 @@ def test_simgcl_offset_views_equal_perturbing_inside_autograd(num_layers, includ
     fast_loss.backward()
 
     users, pos, neg = batch
-    bpr, reg = naive.bpr_terms(naive.node_embeddings(), users, pos, neg)
-    view_1 = naive.node_embeddings(perturbed=True)
-    view_2 = naive.node_embeddings(perturbed=True)
-    cl = cross_view_info_nce(view_1, view_2, users, pos, naive.num_users, naive.tau)
+    bpr, reg = naive.bpr_terms(naive.node_embeddings(), users, pos, neg)  # full tables
+    nodes, _ = naive.batch_nodes(users, pos, neg)  # the views' last layer (and noise) on the batch rows
+    view_1 = naive.combine(naive.propagate(perturbed=True, rows=nodes), rows=nodes)
+    view_2 = naive.combine(naive.propagate(perturbed=True, rows=nodes), rows=nodes)
+    cl = cross_view_info_nce(view_1, view_2, users, pos, naive.num_users, naive.tau, nodes=nodes)
     naive_loss = bpr + reg + 0.7 * cl
     naive_loss.backward()
     assert_close(fast.loss_terms["cl"], cl.detach(), rtol=1e-5, atol=1e-6)
@@ -442,3 +443,45 @@ def test_sgl_all_node_negatives_match_a_dense_reference():
     assert not torch.isclose(model.loss_terms["cl"], batch_only)  # item 3 is a negative only under "all"
     with pytest.raises(ValueError, match="negatives"):
         SGL(inter, negatives="some")
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs"),
+    [
+        (LightGCN, dict(num_layers=2)),
+        (LightGCN, dict(num_layers=1, include_ego=False)),
+        (LightGCN, dict(num_layers=0)),
+        (XSimGCL, dict(num_layers=2, cl_layer=0, eps=0.0)),
+        (XSimGCL, dict(num_layers=2, cl_layer=1, eps=0.0)),
+        (XSimGCL, dict(num_layers=3, cl_layer=3, eps=0.0, include_ego=True)),
+    ],
+)
+def test_batch_rows_loss_equals_the_full_propagation_loss(cls, kwargs):
+    """The last layer computed on the batch's nodes only gives the full-table loss and gradient."""
+    gen = torch.Generator().manual_seed(0)
+    inter = Interactions(
+        user=torch.randint(0, 30, (200,), generator=gen),
+        item=torch.randint(0, 40, (200,), generator=gen),
+        user_ids=range(30),
+        item_ids=range(40),
+    )
+    users, pos, neg = (torch.randint(0, 20, (16,), generator=gen) for _ in range(3))  # a few of the nodes
+    fast = seeded(cls, inter, embedding_dim=8, **kwargs)
+    full = seeded(cls, inter, embedding_dim=8, **kwargs)
+    loss = fast.calculate_loss(users, pos, neg)
+    loss.backward()
+
+    layers = full.propagate()
+    final = full.combine(layers)
+    bpr, reg = full.bpr_terms(final, users, pos, neg)
+    reference = bpr + reg
+    if cls is XSimGCL:
+        cl = cross_view_info_nce(final, layers[full.cl_layer], users, pos, full.num_users, full.tau)
+        reference = reference + full.cl_weight * cl
+        assert_close(fast.loss_terms["cl"], cl.detach())
+    reference.backward()
+    assert_close(loss, reference)
+    assert_close(fast.embedding.grad, full.embedding.grad, rtol=1e-5, atol=1e-8)
+    nodes, positions = fast.batch_nodes(users, pos, neg)
+    assert nodes.numel() < fast.num_users + fast.num_items  # the restriction is exercised
+    assert torch.equal(nodes[positions], torch.cat([users, pos + 30, neg + 30]))

@@ -71,6 +71,7 @@ def cross_view_info_nce(
     negatives: str = "batch",
     *,
     offsets: tuple[Tensor, Tensor] | None = None,
+    nodes: Tensor | None = None,
 ) -> Tensor:
     """In-batch InfoNCE between two views of the batch's distinct users plus the same for its distinct items.
 
@@ -92,6 +93,8 @@ def cross_view_info_nce(
         offsets: Constant ``[U + I, D]`` tensors added to ``view_a`` and ``view_b`` (SimGCL's noise offsets,
             batch negatives only); only the gathered rows are added, and a shared ``view_a is view_b`` is
             gathered once.
+        nodes: Sorted distinct node ids ``LongTensor [R]`` when the views (and offsets) hold only these rows,
+            ``[R, D]`` (batch negatives only); they must include the batch's users and positive items.
 
     Example:
         >>> nodes = torch.eye(4)  # 2 users, 2 items; identical views
@@ -101,6 +104,10 @@ def cross_view_info_nce(
     """
     u = torch.unique(users)
     idx = torch.cat([u, torch.unique(items) + num_users])
+    if nodes is not None:
+        if negatives != "batch":
+            raise ValueError("nodes: only supported with negatives='batch'")
+        idx = torch.searchsorted(nodes, idx)
     a = view_a[idx]
     n = u.numel()
     if offsets is not None:
@@ -178,16 +185,30 @@ class Recommender(nn.Module):
         """Layer-0 embeddings of all nodes ``[U + I, D]``, users first (the parameter itself)."""
         return self.embedding
 
+    def batch_nodes(self, users: Tensor, pos: Tensor, neg: Tensor) -> tuple[Tensor, Tensor]:
+        """The distinct nodes of a batch and where each triple's nodes sit among them.
+
+        Returns:
+            ``(nodes, positions)``: sorted distinct node ids ``LongTensor [R]`` (users, then ``U + item``)
+            and ``LongTensor [3B]`` with ``nodes[positions] == cat([users, U + pos, U + neg])``.
+        """
+        ids = torch.cat([users, pos + self.num_users, neg + self.num_users])
+        nodes, positions = torch.unique(ids, return_inverse=True)
+        return nodes, positions
+
     def batch_rows(
-        self, nodes: Tensor, users: Tensor, pos: Tensor, neg: Tensor
+        self, nodes: Tensor, users: Tensor, pos: Tensor, neg: Tensor, *, positions: Tensor | None = None
     ) -> tuple[Tensor, Tensor, Tensor]:
         """Rows of a node table for the batch's users, positive and negative items, gathered at once.
 
         One gather means one scatter in backward, instead of one zero-filled ``[U + I, D]`` gradient per
-        index plus their sum.
+        index plus their sum. ``nodes`` is ``[U + I, D]``, or ``[R, D]`` over the batch's distinct nodes
+        with ``positions`` from :meth:`batch_nodes`.
         """
         b = users.numel()
-        rows = nodes[torch.cat([users, pos + self.num_users, neg + self.num_users])]
+        if positions is None:
+            positions = torch.cat([users, pos + self.num_users, neg + self.num_users])
+        rows = nodes[positions]
         return rows[:b], rows[b : 2 * b], rows[2 * b :]
 
     def split(self, nodes: Tensor) -> tuple[Tensor, Tensor]:
@@ -199,9 +220,15 @@ class Recommender(nn.Module):
         ego = self.embedding[torch.cat([users, pos + self.num_users, neg + self.num_users])]
         return 0.5 * self.reg_weight * l2_reg(ego, batch_size=int(users.numel()))
 
-    def bpr_terms(self, nodes: Tensor, users: Tensor, pos: Tensor, neg: Tensor) -> tuple[Tensor, Tensor]:
-        """``(bpr, reg)`` for the batch, scoring by dot products of the node table ``nodes [U + I, D]``."""
-        u, p, n = self.batch_rows(nodes, users, pos, neg)
+    def bpr_terms(
+        self, nodes: Tensor, users: Tensor, pos: Tensor, neg: Tensor, *, positions: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """``(bpr, reg)`` for the batch, scoring by dot products of the node table ``nodes``.
+
+        ``nodes`` is ``[U + I, D]``, or ``[R, D]`` over the batch's distinct nodes with ``positions`` from
+        :meth:`batch_nodes`.
+        """
+        u, p, n = self.batch_rows(nodes, users, pos, neg, positions=positions)
         return bpr_loss((u * p).sum(dim=1), (u * n).sum(dim=1)), self.reg_loss(users, pos, neg)
 
     def _begin_loss(self, users: Tensor, pos: Tensor, neg: Tensor | None = None) -> None:

@@ -14,7 +14,10 @@ constant; autograd treats it so too), so a perturbed propagation is the clean on
 :meth:`SimGCL.calculate_loss` propagates once with gradients and builds each view's offset without them,
 ``K - 1`` products per view and no backward, where perturbing inside the autograd graph costs ``K`` forward
 and ``K`` backward products per view: for ``K = 2``, 6 sparse products per batch instead of 12. Values and
-gradients are the same (tested) and the random draws are consumed in the same order.
+gradients are the same (tested). The last layer, clean and offset alike, is computed only on the batch's
+distinct users and items (:class:`~gcl.nn.propagation.RowSlice`), and its noise is drawn for those rows only
+(``[R, D]`` draws, rows in ascending node order): each row's noise has the paper's distribution, and no draw
+is spent on rows the loss never reads.
 
 Defaults follow SELFRec's ``conf/SimGCL.yaml`` and the paper's Yelp2018 setting: ``eps = 0.1``,
 ``lambda = 0.5``, ``tau = 0.2``, 2 layers, batch 2048, L2 1e-4.
@@ -78,15 +81,19 @@ class SimGCL(LightGCN):
         return uniform_noise(x, self.eps, generator=self.generator)[0]
 
     @torch.no_grad()
-    def perturbation_offset(self, layers: list[Tensor]) -> Tensor:
+    def perturbation_offset(self, layers: list[Tensor], rows: Tensor | None = None) -> Tensor:
         """Offset ``[U + I, D]`` of a perturbed propagation's final embeddings from the clean ones.
 
         For the same random draws, ``node_embeddings(perturbed=True)`` equals
         ``combine(layers) + perturbation_offset(layers)`` in value and gradient, where ``layers`` is the
-        clean :meth:`propagate` output over the training graph.
+        clean :meth:`propagate` output over the training graph. With ``rows``,
+        ``combine(propagate(perturbed=True, rows=rows), rows)`` equals
+        ``combine(layers, rows) + perturbation_offset(layers, rows)``.
 
         Args:
-            layers: Clean layers ``[E^(0), ..., E^(K)]``, each ``[U + I, D]``.
+            layers: Clean layers ``[E^(0), ..., E^(K)]``, each ``[U + I, D]`` (the last one ``[R, D]`` when
+                ``rows`` is given).
+            rows: The ``rows`` given to :meth:`propagate`: the offset is then ``[R, D]``.
         """
         total: Tensor | None = None
         carried: Tensor | None = None  # A d_(k-1)
@@ -96,9 +103,11 @@ class SimGCL(LightGCN):
             pre = clean if carried is None else clean + carried  # A x_(k-1) = c_k + A d_(k-1)
             noise = uniform_noise(pre, self.eps, generator=self.generator)[1]
             offset = noise if carried is None else carried.add_(noise)  # d_k
-            total = offset if total is None else total.add_(offset)
+            part = offset[rows] if rows is not None and k < depth else offset
+            total = part if total is None else total.add_(part)
             if k < depth:  # total may alias d_1, so A d_k is taken before the next in-place add
-                carried = self.adjacency @ offset
+                last = rows is not None and k + 1 == depth
+                carried = (self.adjacency.rows(rows) if last else self.adjacency) @ offset
         assert total is not None
         return total.div_(len(layers) if self.include_ego else depth)
 
@@ -106,14 +115,18 @@ class SimGCL(LightGCN):
         """``bpr + reg`` on the clean propagation plus ``cl_weight * cl`` between two perturbed ones.
 
         One propagation with gradients; each view is the clean result plus a constant offset
-        (:meth:`perturbation_offset`), added only to the rows the contrast reads.
+        (:meth:`perturbation_offset`), added only to the rows the contrast reads. The last layer of all
+        three is computed on the batch's distinct nodes only.
         """
         self._begin_loss(users, pos, neg)
-        layers = self.propagate()
-        final = self.combine(layers)
-        bpr, reg = self.bpr_terms(final, users, pos, neg)
-        offsets = (self.perturbation_offset(layers), self.perturbation_offset(layers))
-        cl = cross_view_info_nce(final, final, users, pos, self.num_users, self.tau, offsets=offsets)
+        nodes, positions = self.batch_nodes(users, pos, neg)
+        layers = self.propagate(rows=nodes)
+        final = self.combine(layers, rows=nodes)
+        bpr, reg = self.bpr_terms(final, users, pos, neg, positions=positions)
+        offsets = (self.perturbation_offset(layers, nodes), self.perturbation_offset(layers, nodes))
+        cl = cross_view_info_nce(
+            final, final, users, pos, self.num_users, self.tau, offsets=offsets, nodes=nodes
+        )
         self.loss_terms = {"bpr": bpr.detach(), "reg": reg.detach(), "cl": cl.detach()}
         return bpr + reg + self.cl_weight * cl
 

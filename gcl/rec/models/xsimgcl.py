@@ -3,7 +3,8 @@
 Yu et al. 2023, "XSimGCL: Towards Extremely Simple Graph Contrastive Learning for Recommendation" (TKDE).
 A single SimGCL-perturbed propagation gives the final embeddings (mean of layers ``1..K``, as SELFRec) on
 which BPR is computed, and the contrastive views are the final embeddings and the perturbed embeddings of
-layer ``l*`` (cross-layer contrast). One propagation per batch instead of SimGCL's three.
+layer ``l*`` (cross-layer contrast). One propagation per batch instead of SimGCL's three; its last layer
+(and that layer's noise) is computed on the batch's distinct users and items only.
 
 Defaults: ``eps = 0.2``, ``lambda = 0.2``, ``l* = 1``, 2 layers (SELFRec ``conf/XSimGCL.yaml`` and the
 paper's setting); ``tau = 0.2`` (SELFRec uses 0.15 on Yelp2018 -- pass ``tau=0.15`` to reproduce it).
@@ -69,12 +70,15 @@ class XSimGCL(SimGCL):
         self.cl_layer = cl_layer
 
     def calculate_loss(self, users: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
-        """``bpr + reg + cl_weight * cl``, all from one perturbed propagation."""
+        """``bpr + reg + cl_weight * cl``, all from one perturbed propagation (last layer on the batch)."""
         self._begin_loss(users, pos, neg)
-        layers = self.propagate(perturbed=True)
+        nodes, positions = self.batch_nodes(users, pos, neg)
+        # every layer at the batch's rows, [R, D], each gathered once
+        layers = self.layer_rows(self.propagate(perturbed=True, rows=nodes), nodes)
         final = self.combine(layers)
-        bpr, reg = self.bpr_terms(final, users, pos, neg)
-        cl = cross_view_info_nce(final, layers[self.cl_layer], users, pos, self.num_users, self.tau)
+        bpr, reg = self.bpr_terms(final, users, pos, neg, positions=positions)
+        view = layers[self.cl_layer]
+        cl = cross_view_info_nce(final, view, users, pos, self.num_users, self.tau, nodes=nodes)
         self.loss_terms = {"bpr": bpr.detach(), "reg": reg.detach(), "cl": cl.detach()}
         return bpr + reg + self.cl_weight * cl
 
