@@ -10,8 +10,9 @@ sampler). Evaluation = final embeddings + full ranking of all users with a test 
 Recall/Precision/NDCG/HitRate/MRR and beyond-accuracy metrics at K = 10, 20, 50.
 
 Next to each of LightGCN, SimGCL and XSimGCL the same step is timed as SELFRec writes it (COO adjacency,
-``torch.sparse.mm`` autograd, three propagations for SimGCL), at the same moment, so the speed-up is
-independent of the load of the shared machine.
+``torch.sparse.mm`` autograd, three propagations for SimGCL), alternating with ours batch by batch, so both
+see the same machine state; ``ratio_to_selfrec_style_median_of_batches`` is the median of the per-batch
+ratios (ours / SELFRec-style).
 
 Writes ``experiments/results/bench_rec_speed.json`` including the load average at start and end (the machine
 is shared; compare runs only at similar load).
@@ -27,6 +28,7 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -54,34 +56,32 @@ def loadavg() -> list[float]:
         return []
 
 
-def time_batches(name: str, train, batches: list, warmup: int) -> dict:
+def our_step(name: str, train) -> tuple[torch.nn.Module, Callable[..., None]]:
+    """Our model and one training step on it (loss, backward, the trainer's Adam)."""
     torch.manual_seed(0)
     model = build_model(name, train, embedding_dim=64, **MODELS[name])
     optimizer = adam(model.parameters(), lr=1e-3)
     model.train()
     model.on_epoch_start(0)
-    times = []
-    for users, pos, neg in batches:
-        t0 = time.perf_counter()
+
+    def step(users, pos, neg) -> None:
         loss = model.calculate_loss(users, pos, neg)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        times.append(time.perf_counter() - t0)
-    measured = times[warmup:]
-    t0 = time.perf_counter()
-    model.on_epoch_start(1)
-    epoch_hook = time.perf_counter() - t0
-    return {
-        "median_s_per_batch": statistics.median(measured),
-        "min_s_per_batch": min(measured),
-        "max_s_per_batch": max(measured),
-        "batches_timed": len(measured),
-        "epoch_start_hook_s": epoch_hook,
-        "last_loss_terms": {k: float(v) for k, v in model.loss_terms.items()},
-        "model": repr(model),
-        "_model": model,
-    }
+
+    return model, step
+
+
+def interleaved_times(steps: dict[str, Callable[..., None]], batches: list, warmup: int) -> dict:
+    """Seconds of every step on every batch, the steps alternating batch by batch (same machine state)."""
+    times: dict[str, list[float]] = {key: [] for key in steps}
+    for batch in batches:
+        for key, step in steps.items():
+            t0 = time.perf_counter()
+            step(*batch)
+            times[key].append(time.perf_counter() - t0)
+    return {key: values[warmup:] for key, values in times.items()}
 
 
 class SelfRecStyle(torch.nn.Module):
@@ -134,19 +134,19 @@ class SelfRecStyle(torch.nn.Module):
         return rec + reg + 0.5 * cl
 
 
-def time_reference(name: str, train, coo: torch.Tensor, batches: list, warmup: int) -> float:
+def reference_step(name: str, train, coo: torch.Tensor) -> Callable[..., None]:
+    """One SELFRec-style training step (``torch.optim.Adam`` as SELFRec)."""
     torch.manual_seed(0)
     model = SelfRecStyle(name, train, coo)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    times = []
-    for users, pos, neg in batches:
-        t0 = time.perf_counter()
+
+    def step(users, pos, neg) -> None:
         loss = model.loss(users, pos, neg)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times[warmup:])
+
+    return step
 
 
 def main() -> None:
@@ -185,20 +185,42 @@ def main() -> None:
     ]
 
     results: dict[str, dict] = {}
+    models: dict[str, torch.nn.Module] = {}
+    coo = None if args.no_reference else normalized_adjacency(train).matrix.to_sparse_coo().coalesce()
     for name in args.models:
-        results[name] = time_batches(name, train, batches, args.warmup)
-        print(f"{name:9s} {results[name]['median_s_per_batch']:.4f} s/batch (median of {args.batches})")
-        if not args.no_reference and name in ("lightgcn", "simgcl", "xsimgcl"):
-            coo = normalized_adjacency(train).matrix.to_sparse_coo().coalesce()
-            ref = time_reference(name, train, coo, batches, args.warmup)
-            results[name]["selfrec_style_median_s_per_batch"] = ref
-            results[name]["speedup_vs_selfrec_style"] = ref / results[name]["median_s_per_batch"]
-            print(f"{'':9s} {ref:.4f} s/batch SELFRec-style (COO, torch.sparse.mm autograd)")
+        models[name], step = our_step(name, train)
+        steps = {"ours": step}
+        if coo is not None and name in ("lightgcn", "simgcl", "xsimgcl"):
+            steps["selfrec_style"] = reference_step(name, train, coo)
+        times = interleaved_times(steps, batches, args.warmup)
+        ours = times["ours"]
+        r = {
+            "median_s_per_batch": statistics.median(ours),
+            "min_s_per_batch": min(ours),
+            "max_s_per_batch": max(ours),
+            "batches_timed": len(ours),
+            "last_loss_terms": {k: float(v) for k, v in models[name].loss_terms.items()},
+            "model": repr(models[name]),
+        }
+        print(f"{name:9s} {r['median_s_per_batch']:.4f} s/batch (median of {len(ours)})")
+        if "selfrec_style" in times:
+            ref = times["selfrec_style"]
+            r["selfrec_style_median_s_per_batch"] = statistics.median(ref)
+            r["speedup_vs_selfrec_style"] = statistics.median(ref) / r["median_s_per_batch"]
+            r["ratio_to_selfrec_style_median_of_batches"] = statistics.median(
+                o / f for o, f in zip(ours, ref)
+            )
+            print(
+                f"{'':9s} {r['selfrec_style_median_s_per_batch']:.4f} s/batch SELFRec-style (COO, "
+                f"torch.sparse.mm autograd); ratio {r['ratio_to_selfrec_style_median_of_batches']:.3f}"
+            )
+        t0 = time.perf_counter()
+        models[name].on_epoch_start(1)
+        r["epoch_start_hook_s"] = time.perf_counter() - t0
+        results[name] = r
 
     # Full-ranking evaluation of all users (training items masked) with the last LightGCN-family model.
-    model = results[args.models[0]].pop("_model")
-    for r in results.values():
-        r.pop("_model", None)
+    model = models[args.models[0]]
     evals = []
     for _ in range(2):
         t0 = time.perf_counter()

@@ -95,8 +95,12 @@ def in_batch_info_nce(a: Tensor, b: Tensor, tau: float, normalize: bool = True) 
     """Cross-view in-batch InfoNCE ``mean_i -log softmax_j(a_i . b_j / tau)_i`` (SGL, SimGCL, XSimGCL).
 
     Row ``i`` of ``a`` and ``b`` are two views of the same user (or item); the positive of ``a_i`` is ``b_i``
-    and its negatives are the other rows of ``b``. Computed as ``cross_entropy`` with ``arange`` labels
-    (a fused ``logsumexp``), which equals SELFRec's ``InfoNCE(view1, view2, temperature)``.
+    and its negatives are the other rows of ``b``. Equals SELFRec's ``InfoNCE(view1, view2, temperature)``.
+    The ``B x B`` logits live in one buffer: ``1 / tau`` scales ``a`` (``B x D``) instead of the logits, the
+    forward keeps the row softmax in place for the backward, and the backward turns it into the gradient of
+    the logits in place (``(softmax - I) / B``), then two matrix products -- about 15 % less time than
+    ``cross_entropy`` on the logits for ``B = 1900``, ``D = 64`` (SimGCL's and XSimGCL's Gowalla batches),
+    with one ``B x B`` buffer instead of five. Not twice differentiable.
 
     Args:
         a: Anchor view ``[B, D]``.
@@ -121,9 +125,27 @@ def in_batch_info_nce(a: Tensor, b: Tensor, tau: float, normalize: bool = True) 
     tau = _check_tau(tau)
     if normalize:
         a, b = F.normalize(a, dim=1), F.normalize(b, dim=1)
-    logits = a @ b.t() / tau
-    labels = torch.arange(a.size(0), device=a.device)
-    return F.cross_entropy(logits, labels)
+    return _DiagonalCrossEntropy.apply(a / tau, b)
+
+
+class _DiagonalCrossEntropy(torch.autograd.Function):
+    """``mean_i -log softmax_j(a_i . b_j)_i`` for ``a, b`` ``[B, D]`` with one ``[B, B]`` buffer."""
+
+    @staticmethod
+    def forward(ctx, a: Tensor, b: Tensor) -> Tensor:
+        logits = a @ b.t()
+        lse = torch.logsumexp(logits, dim=1)
+        loss = (lse - logits.diagonal()).mean()
+        ctx.save_for_backward(logits.sub_(lse.unsqueeze(1)).exp_(), a, b)  # the row softmax, in place
+        return loss
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, Tensor]:
+        softmax, a, b = ctx.saved_tensors
+        softmax.diagonal().sub_(1.0)
+        grad_logits = softmax.mul_(grad / softmax.size(0))
+        return grad_logits @ b, grad_logits.t() @ a
 
 
 def all_keys_info_nce(

@@ -21,6 +21,20 @@ from torch import Tensor
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
 
 
+def sparse_mm(matrix: Tensor, x: Tensor) -> Tensor:
+    """``matrix @ x`` for a sparse CSR ``matrix`` ``[N, M]`` and dense ``x`` ``[M, D]`` -> ``[N, D]``.
+
+    ``torch.sparse.mm`` fills its fresh output with zeros and copies it before the product; ``addmm`` with
+    ``beta=0`` into an uninitialized buffer skips both passes (``beta=0`` ignores the buffer's contents,
+    NaN included) and gives the same bits: on the 70,839 x 64 Gowalla layer, 2 threads, 37-43 ms per product
+    instead of 52-64 ms.
+    """
+    if matrix.layout != torch.sparse_csr or not x.is_contiguous() or x.dim() != 2:
+        return torch.sparse.mm(matrix, x)
+    out = x.new_empty(matrix.shape[0], x.shape[1])
+    return torch.addmm(out, matrix, x, beta=0, out=out)
+
+
 class PropagationMatrix:
     """A sparse propagation matrix with its transpose, both in CSR form.
 
@@ -72,11 +86,11 @@ class SparseMatmul(torch.autograd.Function):
     @staticmethod
     def forward(ctx, prop: PropagationMatrix, x: Tensor) -> Tensor:  # noqa: D102
         ctx.prop = prop
-        return torch.sparse.mm(prop.matrix, x)
+        return sparse_mm(prop.matrix, x.contiguous())
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[None, Tensor]:  # noqa: D102
-        return None, torch.sparse.mm(ctx.prop.transpose, grad.contiguous())
+        return None, sparse_mm(ctx.prop.transpose, grad.contiguous())
 
 
 def _take_rows(matrix: Tensor, index: Tensor) -> Tensor:
@@ -145,7 +159,7 @@ class RowSlice:
 
     def transpose_matmul(self, grad: Tensor) -> Tensor:
         """``A[R]^T @ grad`` for ``grad`` ``[R, D]`` -> ``[M, D]``."""
-        return torch.sparse.mm(_transpose_csr(self.matrix), grad.contiguous())
+        return sparse_mm(_transpose_csr(self.matrix), grad.contiguous())
 
     def __matmul__(self, x: Tensor) -> Tensor:
         return RowSliceMatmul.apply(self, x)
@@ -157,7 +171,7 @@ class RowSliceMatmul(torch.autograd.Function):
     @staticmethod
     def forward(ctx, rows: RowSlice, x: Tensor) -> Tensor:  # noqa: D102
         ctx.rows = rows
-        return torch.sparse.mm(rows.matrix, x)
+        return sparse_mm(rows.matrix, x.contiguous())
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[None, Tensor]:  # noqa: D102

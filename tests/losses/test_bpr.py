@@ -62,6 +62,19 @@ def test_in_batch_info_nce_hand_and_reference():
     torch.testing.assert_close(in_batch_info_nce(z1, z2, 0.2, normalize=False), raw)
 
 
+@pytest.mark.parametrize("normalize", [True, False])
+def test_in_batch_info_nce_gradient_equals_autograd_through_cross_entropy(normalize):
+    g = torch.Generator().manual_seed(3)
+    z1 = torch.randn(7, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    z2 = torch.randn(7, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    (3.0 * in_batch_info_nce(z1, z2, 0.3, normalize=normalize)).backward()
+    fused = z1.grad.clone(), z2.grad.clone()
+    z1.grad = z2.grad = None
+    v1, v2 = (F.normalize(z1, dim=1), F.normalize(z2, dim=1)) if normalize else (z1, z2)
+    (3.0 * F.cross_entropy(v1 @ v2.T / 0.3, torch.arange(7))).backward()
+    torch.testing.assert_close(fused, (z1.grad, z2.grad))
+
+
 def test_in_batch_info_nce_stable_at_small_tau():
     a = torch.randn(16, 8, generator=torch.Generator().manual_seed(1))
     assert torch.isfinite(in_batch_info_nce(a, a, 1e-3))
