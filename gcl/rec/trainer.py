@@ -32,7 +32,15 @@ from gcl.rec.evaluate import full_ranking_from_embeddings
 from gcl.rec.metrics import ACCURACY_METRICS, ALL_METRICS
 from gcl.rec.models.base import Recommender
 from gcl.rec.sampler import BPRSampler
-from gcl.train import EarlyStopping, adam, load_checkpoint, resolve_device, save_checkpoint, seed_everything
+from gcl.train import (
+    EarlyStopping,
+    adam,
+    load_checkpoint,
+    load_optimizer_state,
+    resolve_device,
+    save_checkpoint,
+    seed_everything,
+)
 
 __all__ = ["RecResult", "RecTrainConfig", "RecTrainer", "evaluate_model", "train_recommender"]
 
@@ -327,7 +335,7 @@ class RecTrainer:
         if path is not None and cfg.resume and path.exists():
             state = load_checkpoint(path, map_location=self.device)
             model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
+            load_optimizer_state(optimizer, state["optimizer"])
             stopper.load_state_dict(state["stopper"])
             sampler.generator.set_state(state["sampler_rng"])
             torch.set_rng_state(state["torch_rng"])

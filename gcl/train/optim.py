@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import torch
 
-__all__ = ["adam"]
+__all__ = ["adam", "load_optimizer_state"]
 
 _FUSED_DEVICES = ("cpu", "cuda")
 
@@ -28,6 +28,18 @@ def adam(parameters: Iterable[torch.nn.Parameter], lr: float, weight_decay: floa
         lr: Learning rate.
         weight_decay: L2 penalty added to the gradient (Adam's, not AdamW's).
     """
-    params = [p for p in parameters if p.requires_grad]
+    params = list(parameters)
     fused = bool(params) and all(p.device.type in _FUSED_DEVICES and p.is_floating_point() for p in params)
     return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """Resume ``optimizer`` from ``state`` but keep its own kernel choice (``fused`` / ``foreach``).
+
+    ``Optimizer.load_state_dict`` also restores the saved groups' options, so a checkpoint written by an
+    unfused Adam would switch a fused one back; the moments and step counts are the same either way.
+    """
+    kernels = [{k: g.get(k) for k in ("fused", "foreach")} for g in optimizer.param_groups]
+    optimizer.load_state_dict(state)
+    for group, kernel in zip(optimizer.param_groups, kernels):
+        group.update(kernel)

@@ -3,7 +3,7 @@ import torch
 from torch.testing import assert_close
 
 from gcl.data.interactions import Interactions
-from gcl.nn.propagation import PropagationMatrix, gcn_norm_matrix
+from gcl.nn.propagation import PropagationMatrix, gcn_norm_matrix, sparse_mm
 from gcl.rec.graph import normalized_adjacency
 
 
@@ -50,3 +50,12 @@ def test_row_slice_rejects_non_long_or_2d_index():
         prop.rows(torch.tensor([[0, 1]]))
     with pytest.raises(ValueError, match="index: expected a 1-D LongTensor"):
         prop.rows(torch.tensor([0, 1], dtype=torch.int32))
+
+
+def test_sparse_mm_equals_torch_sparse_mm_and_stays_differentiable_outside_a_function():
+    prop = normalized_adjacency(random_interactions())
+    x = torch.randn(prop.shape[1], 4, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(sparse_mm(prop.matrix, x), torch.sparse.mm(prop.matrix, x))
+    x.requires_grad_(True)
+    sparse_mm(prop.matrix, x).sum().backward()  # falls back to the differentiable product
+    assert_close(x.grad, prop.matrix.to_dense().sum(0).unsqueeze(1).expand(-1, 4))
