@@ -33,7 +33,7 @@ from typing import Any
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = ("lightgcn", "simgcl", "xsimgcl")
+MODELS = ("lightgcn", "simgcl", "xsimgcl", "xsimgcl3")
 CURVE_KEYS = ("epoch", "loss", "train_seconds", "eval_seconds", "valid_recall@20", "valid_ndcg@20")
 PUBLISHED = {
     "recall@20": 0.1824,
