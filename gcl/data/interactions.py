@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from gcl.data.report import StepReport
+from gcl.data.report import StepReport, log_report
 
 __all__ = [
     "InteractionSplit",
@@ -544,6 +544,41 @@ class InteractionSplit:
     def parts(self) -> dict[str, Interactions]:
         """``{"train": ..., "valid": ..., "test": ...}``."""
         return {"train": self.train, "valid": self.valid, "test": self.test}
+
+    def refit(self) -> InteractionSplit:
+        """The split for a final refit: validation merged into train, an empty validation part, test as is.
+
+        Use it after model selection, to train the selected configuration for the selected number of
+        epochs on every training interaction (as the published protocols that have no validation set do);
+        the test part stays untouched and is still read once. The merge is reported.
+
+        Returns:
+            A new :class:`InteractionSplit` in the same id space, its ``reports`` ending with ``refit``.
+        """
+        train, valid = self.train, self.valid
+
+        def both(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None or b is None else np.concatenate([a, b])
+
+        merged = train.replace(
+            user=np.concatenate([train.user, valid.user]),
+            item=np.concatenate([train.item, valid.item]),
+            rating=both(train.rating, valid.rating),
+            timestamp=both(train.timestamp, valid.timestamp),
+        )
+        parts = len(train) + len(valid) + len(self.test)
+        report = log_report(
+            StepReport(
+                "refit(validation merged into train)",
+                before=parts,
+                after=parts,
+                removed=0,
+                details={"train": len(train), "valid_merged": len(valid), "train_after": len(merged)},
+            )
+        )
+        return InteractionSplit(
+            merged, valid.select(np.zeros(0, dtype=np.int64)), self.test, [*self.reports, report]
+        )
 
     def stats(self) -> dict[str, Any]:
         """Per-part statistics plus cross-part checks.

@@ -6,6 +6,7 @@ Examples::
     gcl rec train ... --min-rating 4 --model xsimgcl --out runs/my-xsimgcl
     gcl rec train --config experiments/rec/simgcl_ml100k.yaml --seeds 0 1 2 3 4
     gcl rec train --data gowalla --model simgcl           # a LightGCN train.txt/test.txt folder
+    gcl rec refit runs/my-xsimgcl --out runs/my-xsimgcl-refit   # train + valid, the selected epochs
     gcl rec recommend runs/my-xsimgcl --top 20 --out recs.csv
     gcl rec embeddings runs/my-xsimgcl --out emb.npz
 
@@ -23,7 +24,7 @@ import yaml
 
 from gcl import runs
 from gcl.rec.models import MODELS
-from gcl.rec.pipeline import DEFAULTS, SECTIONS, export_embeddings, load_run, recommend, run
+from gcl.rec.pipeline import DEFAULTS, SECTIONS, export_embeddings, load_run, recommend, refit, run
 
 __all__ = ["add_parser", "resolve_config"]
 
@@ -68,6 +69,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--restart", action="store_true", help="ignore the checkpoints in --out instead of resuming from them"
     )
     train.set_defaults(func=_train)
+
+    again = sub.add_parser(
+        "refit", help="train a finished run again on train + validation for the epochs it selected, test once"
+    )
+    again.add_argument("run_dir", help="a finished gcl rec train run directory")
+    again.add_argument("--out", default=None, help="run directory (default RUN_DIR-refit)")
+    again.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    again.add_argument("--restart", action="store_true", help="ignore the checkpoints in --out")
+    again.set_defaults(func=_refit)
 
     rec = sub.add_parser("recommend", help="top-K lists with raw ids from a run directory")
     rec.add_argument("run_dir")
@@ -129,7 +139,15 @@ def resolve_config(args: argparse.Namespace) -> dict[str, Any]:
 def _train(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     out = args.out or f"runs/rec-{config['model']['name']}-{time.strftime('%Y%m%d-%H%M%S')}"
-    metrics = run(config, out, progress=not args.no_progress, resume=not args.restart)
+    return _report(out, run(config, out, progress=not args.no_progress, resume=not args.restart))
+
+
+def _refit(args: argparse.Namespace) -> int:
+    out = args.out or f"{str(args.run_dir).rstrip('/')}-refit"
+    return _report(out, refit(args.run_dir, out, progress=not args.no_progress, resume=not args.restart))
+
+
+def _report(out: str, metrics: dict[str, Any]) -> int:
     print(f"run directory: {out}")
     for key in ("recall@20", "ndcg@20", "recall@10", "ndcg@10"):
         if key in metrics["summary_test"]:

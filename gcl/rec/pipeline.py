@@ -16,6 +16,10 @@ one model per seed with validation-based early stopping and writes a **run direc
                        when recommending
 =====================  =====================================================================
 
+:func:`refit` trains the configuration of a finished run again on train + validation, for the number of epochs
+that run selected on validation, and tests the final model (the validation set is no longer held out; the
+test set is still read once).
+
 :func:`load_run` rebuilds a trained model from such a directory; :func:`recommend` and
 :func:`export_embeddings` turn it into top-K lists and embedding tables keyed by raw ids.
 """
@@ -54,6 +58,7 @@ __all__ = [
     "load_run",
     "prepare_split",
     "recommend",
+    "refit",
     "run",
 ]
 
@@ -263,6 +268,9 @@ def run(
     with runs.run_log(out / "train.log", ("gcl.rec", "gcl.data")):
         (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         split = prepare_split(config)
+        refit_of = config.get("refit")
+        if refit_of:
+            split = split.refit()
         train = split.train
         np.savez(
             out / "ids.npz",
@@ -284,10 +292,13 @@ def run(
         for seed in config["seeds"]:
             seed_everything(int(seed))
             model = build_model(name, train, **params)
+            seed_section = dict(train_section)
+            if refit_of:
+                seed_section.update(epochs=int(refit_of["epochs"][int(seed)]), validate=False)
             train_cfg = runs.build_section(
                 RecTrainConfig,
                 "train",
-                **train_section,
+                **seed_section,
                 seed=int(seed),
                 progress=progress,
                 checkpoint=str(out / f"checkpoint-seed{seed}.pt"),
@@ -306,7 +317,13 @@ def run(
                 "model": name,
                 "protocol": result.test.get("protocol"),
                 "split": {**config["split"], **split.stats()},
-                "selection": f"best validation {train_cfg.monitor} (patience {train_cfg.patience})",
+                "selection": (
+                    f"refit on train + validation for the epoch count that {refit_of['run']} selected on "
+                    f"validation ({train_cfg.monitor}, patience {train_cfg.patience}): epochs per seed "
+                    f"{refit_of['epochs']}; the final state is tested"
+                    if refit_of
+                    else f"best validation {train_cfg.monitor} (patience {train_cfg.patience})"
+                ),
                 "data": {"source": train.source, "reports": [r.to_dict() for r in split.reports]},
                 "summary_test": runs.summarize(results),
                 "summary_valid": runs.summarize(results, "valid"),
@@ -316,6 +333,53 @@ def run(
             }
             (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
         return metrics
+
+
+def refit(
+    run_dir: str | Path, out_dir: str | Path, *, progress: bool = True, resume: bool = True
+) -> dict[str, Any]:
+    """Train a finished run's configuration again on train + validation, for the epochs it selected.
+
+    Each seed is trained for ``best_epoch + 1`` epochs (the epoch count its validation run selected), with
+    no validation and no early stopping, on the split's training and validation interactions together
+    (:meth:`~gcl.data.interactions.InteractionSplit.refit`); the final state is tested once, with every
+    training item masked. This is the usual last step when the published protocol trains on the whole
+    training file (LightGCN's Gowalla split): the hyper-parameters and the epoch count are still chosen on
+    validation, never on test. ``out_dir`` is a run directory like :func:`run`'s.
+
+    Args:
+        run_dir: A finished run directory (``config.yaml`` and ``metrics.json`` with every seed).
+        out_dir: Where to write the refit run (resumable like :func:`run`).
+        progress: Show progress bars.
+        resume: Continue from the checkpoints found in ``out_dir``.
+
+    Returns:
+        The content of the refit's ``metrics.json``.
+
+    Raises:
+        FileNotFoundError: ``run_dir`` lacks its config or metrics.
+        ValueError: ``run_dir`` is itself a refit, or a seed of its config has no finished run.
+    """
+    source = Path(run_dir)
+    for name in ("config.yaml", "metrics.json"):
+        if not (source / name).exists():
+            raise FileNotFoundError(f"{source / name}: missing; refit needs a finished run directory")
+    config = yaml.safe_load((source / "config.yaml").read_text())
+    if config.get("refit"):
+        raise ValueError(
+            f"{source}: is already a refit (of {config['refit']['run']}); refit the original run"
+        )
+    finished = {
+        int(r["seed"]): int(r["best_epoch"])
+        for r in json.loads((source / "metrics.json").read_text())["runs"]
+    }
+    missing = [int(s) for s in config["seeds"] if int(s) not in finished or finished[int(s)] < 0]
+    if missing:
+        raise ValueError(f"{source / 'metrics.json'}: no finished, validated run for seed(s) {missing}")
+    epochs = {int(s): finished[int(s)] + 1 for s in config["seeds"]}
+    config["refit"] = {"run": str(source), "epochs": epochs}
+    config["name"] = f"{config['name']}-refit"
+    return run(config, out_dir, progress=progress, resume=resume)
 
 
 @dataclass

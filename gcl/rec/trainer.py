@@ -67,6 +67,9 @@ class RecTrainConfig:
         resume: Resume from ``checkpoint`` when the file exists.
         max_batches_per_epoch: Cap on batches per epoch (``None``: a full pass; for smoke tests).
         progress: Show tqdm progress bars.
+        validate: Select on validation (default). ``False`` is the refit mode: exactly ``epochs`` epochs, no
+            validation and no early stopping, the final state is tested; the epoch count must come from a
+            validated run (:meth:`gcl.data.interactions.InteractionSplit.refit`, ``gcl rec refit``).
     """
 
     epochs: int = 1000
@@ -83,6 +86,7 @@ class RecTrainConfig:
     resume: bool = True
     max_batches_per_epoch: int | None = None
     progress: bool = True
+    validate: bool = True
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_every", "eval_batch_size"):
@@ -122,7 +126,7 @@ class RecResult:
     Attributes:
         history: One dict per epoch: ``epoch``, ``loss`` and the model's loss terms (batch means),
             ``train_seconds``; on evaluated epochs also ``valid_<metric>@<k>`` and ``eval_seconds``.
-        best_epoch: Epoch (0-based) whose state was restored (best validation ``monitor``).
+        best_epoch: Epoch (0-based) whose state was restored (best validation ``monitor``; refit: the last).
         valid: Validation metrics of the best epoch (training items masked).
         test: Test metrics of the restored model (training and validation items masked), plus the
             embeddings' ``alignment`` on test pairs and ``uniformity_user``/``uniformity_item``
@@ -228,10 +232,11 @@ class RecTrainer:
             )
         if len(split.train) == 0:
             raise ValueError("split.train: has no interactions")
-        if len(split.valid) == 0:
+        if len(split.valid) == 0 and self.config.validate:
             raise ValueError(
                 "split.valid: has no interactions; model selection needs a validation part (never select on "
-                "test) -- use gcl.data.splits.random_split or predefined(train, test, valid_ratio=...)"
+                "test) -- use gcl.data.splits.random_split or predefined(train, test, valid_ratio=...), or "
+                "RecTrainConfig(validate=False) to refit for an epoch count chosen on validation"
             )
         self.model = model
         self.split = split
@@ -356,7 +361,9 @@ class RecTrainer:
             record = self._train_epoch(epoch, optimizer, sampler)
             evaluate_now = (epoch + 1) % cfg.eval_every == 0 or epoch == cfg.epochs - 1
             stop = False
-            if evaluate_now:
+            if not cfg.validate:
+                result.best_epoch = epoch  # refit: the final state is the one tested
+            elif evaluate_now:
                 t0 = time.perf_counter()
                 valid = self.evaluate("valid")
                 record["eval_seconds"] = time.perf_counter() - t0
