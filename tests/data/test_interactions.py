@@ -313,3 +313,21 @@ def test_to_frame_round_trip_through_pandas():
     assert isinstance(frame, pd.DataFrame)
     assert inter.user_index(frame["user"].to_numpy()).tolist() == inter.user.tolist()
     assert inter.item_index(frame["item"].to_numpy()).tolist() == inter.item.tolist()
+
+
+def test_split_refit_merges_validation_into_train_and_reports_it():
+    ids = {"user_ids": ["a", "b"], "item_ids": [10, 20, 30, 40]}
+    train = Interactions(user=[0, 0, 1], item=[0, 1, 2], rating=[5.0, 4.0, 3.0], **ids)
+    valid = Interactions(user=[0, 1], item=[2, 3], rating=[2.0, 1.0], **ids)
+    test = Interactions(user=[1], item=[0], rating=[5.0], **ids)
+    split = InteractionSplit(train, valid, test)
+    refit = split.refit()
+    assert refit.train.csr().toarray().tolist() == [[1, 1, 1, 0], [0, 0, 1, 1]]
+    assert refit.train.rating.tolist() == [5.0, 4.0, 3.0, 2.0, 1.0]
+    assert len(refit.valid) == 0 and refit.valid.same_id_space(train)
+    assert refit.test is test
+    assert str(refit.reports[-1]) == (
+        "refit(validation merged into train): removed 0 of 6 interactions (0%; train=3; valid_merged=2; "
+        "train_after=5)"
+    )
+    assert len(split.train) == 3  # the original split is unchanged

@@ -159,3 +159,35 @@ def test_a_stopped_run_resumes_from_its_checkpoint_and_refuses_another_config(tm
     assert "train.lr" in capsys.readouterr().err
     assert main([*args, "--epochs", "1", "--lr", "0.5", "--restart"]) == 0
     assert len(json.loads((out / "metrics.json").read_text())["runs"][0]["history"]) == 1
+
+
+def test_refit_trains_the_selected_epochs_on_train_plus_validation(tmp_path, capsys):
+    write_log(tmp_path / "log.csv", users=20, per_user=12)
+    out = tmp_path / "run"
+    assert main(train_args(tmp_path / "log.csv", out, "--model", "lightgcn", "--seeds", "0", "1")) == 0
+    source = json.loads((out / "metrics.json").read_text())
+    assert main(["rec", "refit", str(out), "--no-progress"]) == 0
+    refit_dir = tmp_path / "run-refit"
+    metrics = json.loads((refit_dir / "metrics.json").read_text())
+    for before, after in zip(source["runs"], metrics["runs"], strict=True):
+        assert len(after["history"]) == before["best_epoch"] + 1  # the epoch count chosen on validation
+        assert after["best_epoch"] == before["best_epoch"] and after["valid"] == {}
+        assert not any(key.startswith("valid_") for key in after["history"][-1])
+    split = metrics["split"]
+    assert (
+        split["train"]["interactions"]
+        == source["split"]["train"]["interactions"] + source["split"]["valid"]["interactions"]
+    )
+    assert split["valid"]["interactions"] == 0
+    assert split["test"]["interactions"] == source["split"]["test"]["interactions"]
+    assert metrics["selection"].startswith(f"refit on train + validation for the epoch count that {out}")
+    assert "refit(validation merged into train)" in (refit_dir / "train.log").read_text()
+    train = sp.load_npz(refit_dir / "train.npz")
+    seen = sp.load_npz(out / "seen.npz")
+    assert train.nnz + source["split"]["test"]["interactions"] == seen.nnz  # train + valid + test = all
+    assert "test recall@20" in capsys.readouterr().out
+
+    assert main(["rec", "refit", str(refit_dir)]) == 2
+    assert "is already a refit" in capsys.readouterr().err
+    assert main(["rec", "refit", str(tmp_path / "nowhere")]) == 2
+    assert "config.yaml: missing; refit needs a finished run directory" in capsys.readouterr().err

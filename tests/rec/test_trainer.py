@@ -177,3 +177,29 @@ def test_non_finite_loss_stops_with_an_error():
         model.user_embedding.fill_(float("nan"))
     with pytest.raises(FloatingPointError, match="training loss became nan at epoch 0, batch 0"):
         train_recommender(model, split, epochs=1, device="cpu", **quiet())
+
+
+def test_refit_mode_trains_the_given_epochs_and_tests_the_final_state():
+    split = handmade_split()
+    torch.manual_seed(0)
+    validated = train_recommender(
+        MF(split.train, 4), split, device="cpu", epochs=3, patience=None, **quiet(batch_size=6)
+    )
+    refit = split.refit()
+    assert len(refit.valid) == 0 and len(refit.train) == len(split.train) + len(split.valid)
+    model = MF(refit.train, 4)
+    result = train_recommender(model, refit, device="cpu", epochs=3, validate=False, **quiet(batch_size=6))
+    assert [h["epoch"] for h in result.history] == [0, 1, 2] and result.best_epoch == 2
+    assert result.valid == {} and not any(k.startswith("valid_") for h in result.history for k in h)
+    final = RecTrainer(model, refit, RecTrainConfig(validate=False, **quiet(batch_size=6))).evaluate("test")
+    assert result.test["recall@2"] == final["recall@2"]  # nothing restored: the last epoch is tested
+    assert validated.history[0]["batches"] < result.history[0]["batches"]  # the validation pairs are trained
+
+    torch.manual_seed(0)
+    same = train_recommender(
+        MF(split.train, 4), split, device="cpu", epochs=3, validate=False, **quiet(batch_size=6)
+    )
+    for a, b in zip(validated.history, same.history, strict=True):  # skipping validation draws nothing
+        assert a["loss"] == b["loss"]
+    with pytest.raises(ValueError, match=r"or RecTrainConfig\(validate=False\) to refit"):
+        train_recommender(MF(refit.train, 4), refit, device="cpu")
