@@ -8,11 +8,15 @@ The runs themselves are started (and resumed after an interruption) by::
 
 (the same for ``simgcl`` and ``lightgcn``): the one-epoch run gives the test accuracy after the first epoch,
 and the second command continues that very run from its checkpoint to convergence (early stopping on
-validation Recall@20, patience 10).
+validation Recall@20, patience 10). A finished run may then be refit on train + validation, for the epoch
+count it selected on validation, as LightGCN trains on the whole training file::
+
+    gcl rec refit runs/gowalla-xsimgcl          # writes runs/gowalla-xsimgcl-refit
 
 This script reads ``runs/gowalla-<model>/``: ``first_epoch_metrics.json``; ``metrics.json`` once the run has
 finished (test metrics of the restored best-validation epoch); otherwise the validation curve so far from
-``checkpoint-seed0.pt``. Writes ``experiments/results/rec_gowalla.{json,md}``. Run by hand::
+``checkpoint-seed0.pt``; and ``runs/gowalla-<model>-refit/`` where it exists. Writes
+``experiments/results/rec_gowalla.{json,md}``. Run by hand::
 
     .venv/bin/python experiments/rec/gowalla_table.py [--interim-test]
 
@@ -83,6 +87,36 @@ def model_record(run_dir: Path) -> dict[str, Any] | None:
     return record
 
 
+def refit_record(run_dir: Path) -> dict[str, Any] | None:
+    """The refit of one model (``None`` when it was not started): epochs, and test metrics once finished."""
+    if not (run_dir / "config.yaml").exists():
+        return None
+    import yaml
+
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    record: dict[str, Any] = {"run_dir": run_dir.name, "epochs": config["refit"]["epochs"][0]}
+    metrics_file = run_dir / "metrics.json"
+    if metrics_file.exists():
+        metrics = json.loads(metrics_file.read_text())
+        run = metrics["runs"][0]
+        record.update(
+            status="finished",
+            test=_test_metrics(metrics),
+            seconds=run["seconds"],
+            train_interactions=metrics["split"]["train"]["interactions"],
+            selection=metrics["selection"],
+        )
+        history = run["history"]
+    else:
+        checkpoint = run_dir / "checkpoint-seed0.pt"
+        history = torch.load(checkpoint, map_location="cpu")["history"] if checkpoint.exists() else []
+        record["status"] = "running (resumable from its checkpoint)"
+    record["epochs_trained"] = len(history)
+    record["train_seconds_total"] = round(sum(h.get("train_seconds", 0.0) for h in history), 1)
+    record["curve"] = [{k: h[k] for k in ("epoch", "loss", "train_seconds") if k in h} for h in history]
+    return record
+
+
 def interim_test(run_dir: Path) -> dict[str, Any]:
     """Test metrics of the best-validation state saved in a running run's checkpoint."""
     from gcl.rec.pipeline import load_run, prepare_split
@@ -138,6 +172,23 @@ def markdown(table: dict[str, Any]) -> str:
                 f"epoch so far ({it['epoch']}) scores test Recall@20 {it['recall@20']:.4f}, NDCG@20 "
                 f"{it['ndcg@20']:.4f} ({it['written']})."
             )
+    refits = {name: rec["refit"] for name, rec in table["models"].items() if "refit" in rec}
+    if refits:
+        lines += [
+            "",
+            "Refit on train + validation (the whole training file, as LightGCN's protocol) for the epoch "
+            "count selected on validation above (best epoch + 1), then tested once (`gcl rec refit`):",
+            "",
+            "| model | status | epochs | test Recall@20 | test NDCG@20 | test Recall@10 | test NDCG@10 |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, ref in refits.items():
+            test = ref.get("test", {})
+            lines.append(
+                f"| {name} | {ref['status']} | {ref['epochs_trained']} of {ref['epochs']} | "
+                + " | ".join(_fmt(test.get(k)) for k in ("recall@20", "ndcg@20", "recall@10", "ndcg@10"))
+                + " |"
+            )
     lines += [
         "",
         *interim,
@@ -159,6 +210,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     models = {m: r for m in MODELS if (r := model_record(args.runs / f"gowalla-{m}")) is not None}
+    for name, rec in models.items():
+        if (refit := refit_record(args.runs / f"gowalla-{name}-refit")) is not None:
+            rec["refit"] = refit
     if args.interim_test:
         for name, rec in models.items():
             run_dir = args.runs / f"gowalla-{name}"
