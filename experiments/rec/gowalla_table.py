@@ -109,7 +109,11 @@ def refit_record(run_dir: Path) -> dict[str, Any] | None:
         history = run["history"]
     else:
         checkpoint = run_dir / "checkpoint-seed0.pt"
-        history = torch.load(checkpoint, map_location="cpu")["history"] if checkpoint.exists() else []
+        history = (
+            torch.load(checkpoint, map_location="cpu", weights_only=False)["history"]
+            if checkpoint.exists()
+            else []
+        )
         record["status"] = "running (resumable from its checkpoint)"
     record["epochs_trained"] = len(history)
     record["train_seconds_total"] = round(sum(h.get("train_seconds", 0.0) for h in history), 1)
