@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ("lightgcn", "simgcl", "xsimgcl", "xsimgcl3")
@@ -52,6 +53,14 @@ def _test_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     return {k: test[k] for k in ("recall@20", "ndcg@20", "recall@10", "ndcg@10") if k in test}
 
 
+def _checkpoint_history(run_dir: Path) -> list[dict[str, Any]]:
+    """The per-epoch records saved in a run's seed-0 checkpoint (empty before its first save)."""
+    checkpoint = run_dir / "checkpoint-seed0.pt"
+    if not checkpoint.exists():
+        return []
+    return torch.load(checkpoint, map_location="cpu", weights_only=False)["history"]
+
+
 def model_record(run_dir: Path) -> dict[str, Any] | None:
     """What is known of one model's run directory (``None`` when it does not exist)."""
     if not run_dir.is_dir():
@@ -61,10 +70,7 @@ def model_record(run_dir: Path) -> dict[str, Any] | None:
     first = run_dir / "first_epoch_metrics.json"
     if first.exists():
         record["first_epoch_test"] = _test_metrics(json.loads(first.read_text()))
-    checkpoint = run_dir / "checkpoint-seed0.pt"
-    history: list[dict[str, Any]] = []
-    if checkpoint.exists():
-        history = torch.load(checkpoint, map_location="cpu", weights_only=False)["history"]
+    history = _checkpoint_history(run_dir)
     metrics_file = run_dir / "metrics.json"
     finished = False
     if metrics_file.exists():
@@ -91,8 +97,6 @@ def refit_record(run_dir: Path) -> dict[str, Any] | None:
     """The refit of one model (``None`` when it was not started): epochs, and test metrics once finished."""
     if not (run_dir / "config.yaml").exists():
         return None
-    import yaml
-
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
     record: dict[str, Any] = {"run_dir": run_dir.name, "epochs": config["refit"]["epochs"][0]}
     metrics_file = run_dir / "metrics.json"
@@ -108,12 +112,7 @@ def refit_record(run_dir: Path) -> dict[str, Any] | None:
         )
         history = run["history"]
     else:
-        checkpoint = run_dir / "checkpoint-seed0.pt"
-        history = (
-            torch.load(checkpoint, map_location="cpu", weights_only=False)["history"]
-            if checkpoint.exists()
-            else []
-        )
+        history = _checkpoint_history(run_dir)
         record["status"] = "running (resumable from its checkpoint)"
     record["epochs_trained"] = len(history)
     record["train_seconds_total"] = round(sum(h.get("train_seconds", 0.0) for h in history), 1)

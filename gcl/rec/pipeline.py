@@ -369,10 +369,16 @@ def refit(
         raise ValueError(
             f"{source}: is already a refit (of {config['refit']['run']}); refit the original run"
         )
-    finished = {
-        int(r["seed"]): int(r["best_epoch"])
-        for r in json.loads((source / "metrics.json").read_text())["runs"]
-    }
+    try:
+        finished = {
+            int(r["seed"]): int(r["best_epoch"])
+            for r in json.loads((source / "metrics.json").read_text())["runs"]
+        }
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"{source / 'metrics.json'}: not the metrics of a gcl rec run (expected 'runs' entries with "
+            f"'seed' and 'best_epoch'): {exc!r}"
+        ) from None
     missing = [int(s) for s in config["seeds"] if int(s) not in finished or finished[int(s)] < 0]
     if missing:
         raise ValueError(f"{source / 'metrics.json'}: no finished, validated run for seed(s) {missing}")

@@ -102,6 +102,8 @@ class RecTrainConfig:
                 f"RecTrainConfig.max_batches_per_epoch: expected None or an int >= 1, "
                 f"got {self.max_batches_per_epoch!r}"
             )
+        if not isinstance(self.validate, bool):
+            raise ValueError(f"RecTrainConfig.validate: expected True or False, got {self.validate!r}")
         if self.patience is not None and (not isinstance(self.patience, int) or self.patience < 0):
             raise ValueError(f"RecTrainConfig.patience: expected None or an int >= 0, got {self.patience!r}")
         for name in ("lr", "weight_decay"):

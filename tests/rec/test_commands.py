@@ -191,3 +191,8 @@ def test_refit_trains_the_selected_epochs_on_train_plus_validation(tmp_path, cap
     assert "is already a refit" in capsys.readouterr().err
     assert main(["rec", "refit", str(tmp_path / "nowhere")]) == 2
     assert "config.yaml: missing; refit needs a finished run directory" in capsys.readouterr().err
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.yaml").write_text((out / "config.yaml").read_text())
+    (tmp_path / "broken" / "metrics.json").write_text('{"name": "x"}')
+    assert main(["rec", "refit", str(tmp_path / "broken")]) == 2
+    assert "metrics.json: not the metrics of a gcl rec run" in capsys.readouterr().err

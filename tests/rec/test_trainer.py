@@ -162,6 +162,8 @@ def test_bad_input_is_rejected_with_clear_messages():
         train_recommender(MF(other, 4), split, device="cpu")
     with pytest.raises(ValueError, match=r"monitor: expected '<metric>@<k>' .* got 'recall@7'"):
         RecTrainConfig(monitor="recall@7")
+    with pytest.raises(ValueError, match=r"RecTrainConfig\.validate: expected True or False"):
+        RecTrainConfig(validate="no")
     with pytest.raises(ValueError, match=r"RecTrainConfig\.epochs: expected an int >= 1"):
         RecTrainConfig(epochs=0)
     with pytest.raises(ValueError, match=r"unknown RecTrainConfig field\(s\) \['epoch'\]"):
