@@ -21,6 +21,7 @@ import scipy.sparse as sp
 import torch
 
 from gcl.rec.evaluate import full_ranking, full_ranking_from_embeddings
+from gcl.train.cpu_matmul import matmul_into
 
 
 def read_lightgcn_txt(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -47,6 +48,13 @@ def cpu_model() -> str:
         return platform.processor() or platform.machine()
 
 
+def has_avx512() -> bool:
+    try:
+        return " avx512f " in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
 def timed(fn) -> tuple[float, float, object]:
     """(wall seconds, process CPU seconds, result) of one call."""
     w0, c0 = time.perf_counter(), time.process_time()
@@ -58,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=4096)
+    parser.add_argument("--batch-size", type=int, default=1024)
     default_out = Path(__file__).parents[1] / "results" / "bench_full_ranking.json"
     parser.add_argument("--out", type=Path, default=default_out)
     args = parser.parse_args()
@@ -86,11 +94,28 @@ def main() -> None:
 
     def matmul_only() -> None:  # the floor: the score products alone, no masking / top-K / metrics
         for start in range(0, n_users, bs):
-            torch.mm(user_emb[start : start + bs], item_t, out=buffer[: min(bs, n_users - start)])
+            matmul_into(user_emb[start : start + bs], item_t, buffer[: min(bs, n_users - start)])
+
+    def with_torch_mm(fn):  # the same call with GCL_CPU_MATMUL=torch: scores through torch.mm (MKL)
+        def run():
+            previous = os.environ.get("GCL_CPU_MATMUL")
+            os.environ["GCL_CPU_MATMUL"] = "torch"
+            try:
+                return fn()
+            finally:
+                if previous is None:
+                    del os.environ["GCL_CPU_MATMUL"]
+                else:
+                    os.environ["GCL_CPU_MATMUL"] = previous
+
+        return run
 
     variants = {
         "full_ranking_from_embeddings, all 9 metrics @10/20/50": lambda: full_ranking_from_embeddings(
             user_emb, item_emb, train, test, ks=ks, batch_size=bs
+        ),
+        "the same with torch.mm scores (GCL_CPU_MATMUL=torch)": with_torch_mm(
+            lambda: full_ranking_from_embeddings(user_emb, item_emb, train, test, ks=ks, batch_size=bs)
         ),
         "full_ranking_from_embeddings, recall+ndcg @20": lambda: full_ranking_from_embeddings(
             user_emb, item_emb, train, test, ks=(20,), metrics=("recall", "ndcg"), batch_size=bs
@@ -98,7 +123,8 @@ def main() -> None:
         "full_ranking(score_fn=user_emb[u] @ item_emb.T.contiguous()), all metrics": lambda: full_ranking(
             lambda u: user_emb[u] @ item_t, train, test, ks=ks, batch_size=bs
         ),
-        "floor: score matmul only (torch.mm into a reused buffer)": matmul_only,
+        "floor: score matmul only (matmul_into a reused buffer)": matmul_only,
+        "floor with torch.mm (GCL_CPU_MATMUL=torch)": with_torch_mm(matmul_only),
     }
     best: dict[str, tuple[float, float]] = {}
     results = {}
@@ -134,6 +160,7 @@ def main() -> None:
         "recall@20_random_embeddings": result["recall@20"],
         "machine": {
             "cpu": cpu_model(),
+            "avx512f": has_avx512(),
             "cpu_count": os.cpu_count(),
             "torch": torch.__version__,
             "python": platform.python_version(),

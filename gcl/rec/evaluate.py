@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from gcl.rec.metrics import ALL_METRICS, RankingMetrics
+from gcl.train.cpu_matmul import matmul_into
 
 __all__ = [
     "ScoreFn",
@@ -110,13 +111,32 @@ def gather_csr_rows(indptr: Tensor, indices: Tensor, rows: Tensor) -> tuple[Tens
     return batch_row, indices[pos]
 
 
+def _descending_keys(values: Tensor) -> Tensor:
+    """``int64`` keys in ``[0, 2**32)`` whose ascending order is the descending order of float32 values.
+
+    The IEEE-754 bit pattern read as an integer orders non-negative floats; flipping the magnitude bits of
+    negative ones makes the map monotone over all non-NaN values (``-inf`` and ``inf`` included).
+    """
+    bits = values.view(torch.int32).to(torch.int64)
+    ascending = torch.where(bits < 0, bits ^ 0x7FFFFFFF, bits)
+    return (2**31 - 1) - ascending
+
+
 def blocked_topk(scores: Tensor, k: int, block: int = 32) -> tuple[Tensor, Tensor]:
     """Exact row-wise top-``k`` through block maxima; faster than ``torch.topk`` on CPU for wide rows.
 
-    Columns are cut into blocks of ``block``; the ``k`` blocks with the largest maxima contain the ``k``
-    largest entries (a block holding one of them has a maximum that fewer than ``k`` other blocks exceed), so
-    ``torch.topk`` only runs over ``k * block`` candidates (plus the ragged tail). Values are identical to
-    ``torch.topk``; among tied scores the chosen indices may differ, as between any two top-k routines.
+    Columns are cut into blocks of ``block``. The ``k`` blocks with the largest maxima hold the ``k`` largest
+    entries, and the smallest of those ``k`` maxima, ``t``, is a lower bound of the ``k``-th largest entry
+    (each of the ``k`` blocks holds an entry ``>= t``). So only the entries ``>= t`` of the ``k`` winning
+    blocks (and of the ragged tail, read as one overlapping window) are candidates: about ``k`` per row
+    instead of ``k * block``. They are ranked per row with one sort over all rows (row-major ``int64`` keys
+    for float32; two stable sorts otherwise) instead of a second ``torch.topk``. Values are identical to
+    ``torch.topk`` (ties at ``t`` included); among tied scores the chosen indices may differ, as between any
+    two top-k routines. NaN scores fall back to ``torch.topk``, which ranks them first.
+
+    Cost on Gowalla (1,024 x 40,981 scores, k 50, 2 threads): 21 ms per batch against 26 ms for the
+    previous two-``topk`` version and 36 ms for ``torch.topk``; block maxima (one read of the scores) and
+    the ``topk`` over them are two thirds of it.
 
     Args:
         scores: ``FloatTensor[B, N]``.
@@ -135,16 +155,37 @@ def blocked_topk(scores: Tensor, k: int, block: int = 32) -> tuple[Tensor, Tenso
     n_blocks = n // block
     if k > n_blocks:
         raise ValueError(f"k: {k} exceeds the {n_blocks} blocks of width {block} of {n} columns")
-    blocks = scores[:, : n_blocks * block].unflatten(1, (n_blocks, block))  # view [B, n_blocks, block]
-    best = torch.topk(blocks.amax(dim=2), k, dim=1, sorted=False).indices  # [B, k] block ids
-    candidates = blocks.gather(1, best.unsqueeze(2).expand(bsz, k, block)).view(bsz, k * block)
-    values, pos = torch.topk(candidates, k, dim=1, sorted=True)
-    items = best.gather(1, pos // block) * block + pos % block
-    if n_blocks * block < n:  # ragged tail (< block columns): merge it with the k winners
-        tail = torch.arange(n_blocks * block, n, device=scores.device).expand(bsz, -1)
-        values, pos = torch.topk(torch.cat([values, scores[:, n_blocks * block :]], dim=1), k, dim=1)
-        items = torch.cat([items, tail], dim=1).gather(1, pos)
-    return values, items
+    width = n_blocks * block
+    has_tail = width < n
+    scores = scores.contiguous()
+    block_max = scores[:, :width].unflatten(1, (n_blocks, block)).amax(dim=2)  # [B, n_blocks]
+    if torch.isnan(block_max).any() or (has_tail and torch.isnan(scores[:, width:]).any()):
+        return torch.topk(scores, k, dim=1)
+    top_max, best = torch.topk(block_max, k, dim=1, sorted=False)  # [B, k] winning blocks
+    threshold = top_max.amin(dim=1, keepdim=True)  # [B, 1] <= the k-th largest score
+    starts = best * block  # [B, windows] first column of each candidate window
+    if has_tail:  # the last `block` columns; the part overlapping the last full block is excluded below
+        starts = torch.cat([starts, starts.new_full((bsz, 1), n - block)], dim=1)
+    n_windows = starts.size(1)
+    row_offset = torch.arange(bsz, device=scores.device).unsqueeze(1) * n
+    windows = scores.view(-1).unfold(0, block, 1)  # [B * N - block + 1, block] view: a window at every offset
+    cand = windows.index_select(0, (starts + row_offset).view(-1)).view(bsz, n_windows * block)
+    hit = cand >= threshold
+    if has_tail:
+        hit[:, k * block : k * block + width - (n - block)] = False
+    row, col = torch.nonzero(hit, as_tuple=True)  # row-major, at least k per row
+    values = cand[row, col]
+    if values.dtype == torch.float32:
+        order = torch.sort((row << 32) | _descending_keys(values)).indices
+    else:
+        order = torch.sort(values, descending=True, stable=True).indices
+        order = order[torch.sort(row[order], stable=True).indices]  # rows ascending, values descending
+    counts = torch.bincount(row, minlength=bsz)
+    first = (counts.cumsum(0) - counts).repeat_interleave(counts, output_size=row.numel())
+    keep = order[torch.arange(row.numel(), device=scores.device) - first < k]  # the first k of each row
+    row, col = row[keep], col[keep]
+    items = starts.view(-1)[row * n_windows + torch.div(col, block, rounding_mode="floor")] + col % block
+    return values[keep].view(bsz, k), items.view(bsz, k)
 
 
 def masked_topk(scores: Tensor, k: int) -> Tensor:
@@ -400,8 +441,9 @@ def full_ranking_from_embeddings(
 ) -> dict[str, Any]:
     """:func:`full_ranking` with dot-product scores ``user_emb[u] @ item_emb.T`` (MF, LightGCN, SimGCL ...).
 
-    Scores are written into one reused buffer with ``torch.mm(..., out=)`` against a contiguous
-    ``item_emb.T``, which avoids re-allocating a ``batch_size x num_items`` matrix per batch.
+    Scores are written into one reused buffer against a contiguous ``item_emb.T``, which avoids
+    re-allocating a ``batch_size x num_items`` matrix per batch; on CPU the product goes through NumPy's BLAS
+    (:func:`gcl.train.cpu_matmul.matmul_into`, about twice as fast as ``torch.mm`` on AMD processors).
 
     Args:
         user_emb: ``FloatTensor[num_users, d]``.
@@ -433,8 +475,7 @@ def full_ranking_from_embeddings(
     buffer = torch.empty(rows, item_emb.size(0), dtype=dtype, device=user_emb.device)
 
     def score_fn(users: Tensor) -> Tensor:
-        out = buffer[: users.numel()]
-        return torch.mm(user_emb[users], item_t, out=out)
+        return matmul_into(user_emb[users], item_t, buffer[: users.numel()])
 
     return full_ranking(
         score_fn, train_csr, test_csr, batch_size=batch_size, device=user_emb.device, **kwargs

@@ -118,7 +118,7 @@ def test_masking_never_lets_excluded_items_in(seed, num_users, num_items, densit
         assert not dense_seen[u][top[u][top[u] >= 0].numpy()].any()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     rows=st.integers(1, 6),
@@ -126,19 +126,39 @@ def test_masking_never_lets_excluded_items_in(seed, num_users, num_items, densit
     k=st.integers(1, 12),
     block=st.integers(1, 40),
     masked=st.floats(0.0, 1.0),
+    dtype=st.sampled_from([torch.float32, torch.float64]),
 )
-def test_blocked_topk_equals_torch_topk(seed, rows, n, k, block, masked):
+def test_blocked_topk_equals_torch_topk(seed, rows, n, k, block, masked, dtype):
     if k * block > n:
         k = max(n // block, 1)
         block = min(block, n // k)
     rng = np.random.default_rng(seed)
-    scores = torch.as_tensor(rng.standard_normal((rows, n)))  # distinct values, so indices are unique too
+    scores = torch.as_tensor(rng.standard_normal((rows, n)), dtype=dtype)  # distinct: indices unique too
     scores[torch.as_tensor(rng.random((rows, n)) < masked)] = float("-inf")
     values, items = blocked_topk(scores, k, block)
     ref_values, ref_items = torch.topk(scores, k, dim=1)
     assert torch.equal(values, ref_values)
     finite = torch.isfinite(ref_values)  # -inf ties may pick different masked items
     assert torch.equal(items[finite], ref_items[finite])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(40, 300),
+    k=st.integers(1, 10),
+    block=st.integers(2, 4),
+    dtype=st.sampled_from([torch.float32, torch.float64]),
+)
+def test_blocked_topk_with_ties_and_infinities_returns_topk_values_at_their_items(seed, n, k, block, dtype):
+    rng = np.random.default_rng(seed)
+    pool = [-2.0, -1.0, -0.0, 0.0, 1.0, 2.0, float("inf"), float("-inf")]  # many ties; the threshold ties
+    scores = torch.as_tensor(rng.choice(pool, size=(3, n), p=[0.2, 0.2, 0.1, 0.1, 0.2, 0.1, 0.05, 0.05]))
+    scores = scores.to(dtype)
+    values, items = blocked_topk(scores, k, block)
+    assert torch.equal(values, torch.topk(scores, k, dim=1).values)
+    assert torch.equal(scores.gather(1, items), values)  # every index points at its value
+    assert all(len(set(row)) == k for row in items.tolist())  # no item twice (the tail window overlaps)
 
 
 def test_blocked_topk_rejects_too_few_blocks_and_propagates_nan():
