@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gcl.augment._validate import check_generator, check_nonnegative, rand
+from gcl.augment._validate import check_generator, check_nonnegative
+from gcl.augment.uniform_draws import uniform_draws
 
 __all__ = ["uniform_noise"]
 
@@ -55,7 +56,7 @@ def uniform_noise(
     check_generator(generator)
     if not training or eps == 0.0:
         return emb, torch.zeros_like(emb)
-    noise = rand(tuple(emb.shape), generator, emb.device, emb.dtype)
+    noise = uniform_draws(tuple(emb.shape), generator, emb.device, emb.dtype)  # PCG64 chunks on CPU
     # eps * normalize(r) * sign(emb), in place in the draws: two passes over [..., d] instead of five
     noise.mul_(noise.norm(dim=-1, keepdim=True).clamp_min_(1e-12).reciprocal_().mul_(eps))
     noise.mul_(torch.sign(emb.detach()))

@@ -21,19 +21,20 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 from threadpoolctl import ThreadpoolController
 from torch import Tensor
 
+from gcl.train.cpu_threads import run_in_threads
+
 __all__ = ["matmul_into", "numpy_matmul_enabled"]
 
 _NUMPY_DTYPES = (torch.float32, torch.float64)
 _MIN_ROWS_PER_THREAD = 64  # below this a split costs more than it saves
 _lock = threading.Lock()
-_state: dict[str, object] = {}  # lazily built: the BLAS thread controller and the worker pool
+_controller: list[ThreadpoolController] = []  # built on first use: finding the BLAS libraries takes ~1 ms
 
 
 def numpy_matmul_enabled() -> bool:
@@ -48,17 +49,11 @@ def numpy_matmul_enabled() -> bool:
     return choice == "numpy"
 
 
-def _controller_and_pool(workers: int) -> tuple[ThreadpoolController, ThreadPoolExecutor | None]:
+def _blas_controller() -> ThreadpoolController:
     with _lock:
-        if "controller" not in _state:
-            _state["controller"] = ThreadpoolController()  # finds the loaded BLAS libraries once (~1 ms)
-        pool = _state.get("pool")
-        if workers > 0 and (pool is None or _state["workers"] < workers):
-            if pool is not None:
-                pool.shutdown(wait=True)
-            pool = _state["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="gcl-matmul")
-            _state["workers"] = workers
-        return _state["controller"], pool  # type: ignore[return-value]
+        if not _controller:
+            _controller.append(ThreadpoolController())
+        return _controller[0]
 
 
 def matmul_into(a: Tensor, b: Tensor, out: Tensor) -> Tensor:
@@ -97,14 +92,11 @@ def matmul_into(a: Tensor, b: Tensor, out: Tensor) -> Tensor:
         )
     a_np, b_np, out_np = a.detach().numpy(), b.detach().numpy(), out.detach().numpy()
     parts = max(1, min(torch.get_num_threads(), a.size(0) // _MIN_ROWS_PER_THREAD))
-    controller, pool = _controller_and_pool(parts - 1)
     bounds = np.linspace(0, a.size(0), parts + 1).astype(int)
-    with controller.limit(limits=1, user_api="blas"):
-        futures = [
-            pool.submit(np.matmul, a_np[lo:hi], b_np, out=out_np[lo:hi])  # type: ignore[union-attr]
-            for lo, hi in itertools.pairwise(bounds[1:])
-        ]
-        np.matmul(a_np[: bounds[1]], b_np, out=out_np[: bounds[1]])  # the first part in this thread
-        for future in futures:
-            future.result()
+    tasks = [
+        lambda lo=lo, hi=hi: np.matmul(a_np[lo:hi], b_np, out=out_np[lo:hi])
+        for lo, hi in itertools.pairwise(bounds)
+    ]
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        run_in_threads(tasks)
     return out

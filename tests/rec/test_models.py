@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.testing import assert_close
 
+from gcl.augment.uniform_draws import uniform_draws
 from gcl.data.interactions import Interactions
 from gcl.data.readers import read_recbole_atomic
 from gcl.losses import directau_loss, in_batch_info_nce
@@ -157,7 +158,7 @@ def test_simgcl_loss_equals_selfrec_reference_with_the_same_noise():
         x, layers = e0, []
         for _ in range(2):
             x = a @ x
-            x = x + torch.sign(x) * F.normalize(torch.rand(9, 4, generator=gen), dim=-1) * 0.1
+            x = x + torch.sign(x) * F.normalize(uniform_draws((9, 4), gen, "cpu"), dim=-1) * 0.1
             layers.append(x)
         return torch.stack(layers).mean(0)
 

@@ -1,0 +1,52 @@
+"""A shared pool of Python threads for CPU work that releases the GIL (NumPy BLAS calls, NumPy draws).
+
+PyTorch's intra-op threads cannot run NumPy code; NumPy's own BLAS threads spin after each call and take the
+cores from PyTorch's threads on small machines (see :mod:`gcl.train.cpu_matmul`). Splitting such work into
+``torch.get_num_threads()`` parts and running them on sleeping Python threads keeps the thread budget that
+``torch.set_num_threads`` sets, and leaves nothing spinning afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+__all__ = ["run_in_threads"]
+
+_lock = threading.Lock()
+_pool: dict[str, ThreadPoolExecutor | int] = {}
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    with _lock:
+        pool = _pool.get("executor")
+        if pool is None or int(_pool["workers"]) < workers:
+            if pool is not None:
+                pool.shutdown(wait=True)  # type: ignore[union-attr]
+            pool = _pool["executor"] = ThreadPoolExecutor(workers, thread_name_prefix="gcl-cpu")
+            _pool["workers"] = workers
+        return pool  # type: ignore[return-value]
+
+
+def run_in_threads(tasks: Sequence[Callable[[], object]]) -> None:
+    """Run ``tasks`` concurrently: the first in the calling thread, the others on a shared pool.
+
+    Returns when all are done; the first exception raised by a task is re-raised.
+
+    Example:
+        >>> out = [0, 0]
+        >>> run_in_threads([lambda: out.__setitem__(0, 1), lambda: out.__setitem__(1, 2)])
+        >>> out
+        [1, 2]
+    """
+    futures: list[Future] = []
+    if len(tasks) > 1:
+        pool = _executor(len(tasks) - 1)
+        futures = [pool.submit(task) for task in tasks[1:]]
+    try:
+        if tasks:
+            tasks[0]()
+    finally:
+        for future in futures:
+            future.result()
