@@ -33,6 +33,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from bench_full_ranking import cpu_model, has_avx512  # this folder is on sys.path when run as a script
 
 from gcl.data.readers import read_lightgcn
 from gcl.rec.graph import normalized_adjacency
@@ -268,6 +269,8 @@ def main() -> None:
         "machine": {
             "platform": platform.platform(),
             "processor": platform.processor(),
+            "cpu": cpu_model(),
+            "avx512f": has_avx512(),  # MKL (torch.mm) runs AVX2 kernels on AMD; OpenBLAS picks AVX-512
             "cpu_count": os.cpu_count(),
             "torch": torch.__version__,
             "loadavg_start": load_start,
