@@ -164,7 +164,7 @@ def selection_lines(models: dict[str, Any]) -> list[str]:
         f"{finished[n]['description']}: {finished[n]['best_valid_so_far']['recall@20']:.4f}" for n in finished
     )
     return [
-        f"- SimGCL setting chosen on validation Recall@20 ({scores}): **{best}**; its refit is the SimGCL result."
+        f"- SimGCL setting chosen on validation Recall@20 ({scores}): **{best}**; its refit is the result."
     ]
 
 
@@ -192,7 +192,7 @@ def markdown(table: dict[str, Any]) -> str:
         if "interim_test" in rec:
             it = rec["interim_test"]
             interim.append(
-                f"- {name}, interim (run still going, {it['epochs_run']} epochs so far): the best-validation "
+                f"- {name}, interim ({it['epochs_run']} epochs when scored): the best-validation "
                 f"epoch so far ({it['epoch']}) scores test Recall@20 {it['recall@20']:.4f}, NDCG@20 "
                 f"{it['ndcg@20']:.4f} ({it['written']})."
             )
