@@ -38,12 +38,13 @@ import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = ("lightgcn", "simgcl", "simgcl-l02", "simgcl-l10", "xsimgcl", "xsimgcl3")
+MODELS = ("lightgcn", "simgcl", "simgcl-l02", "simgcl-l10", "simgcl-e02", "xsimgcl", "xsimgcl3")
 DESCRIPTIONS = {
     "lightgcn": "LightGCN, 2 layers, same budget",
     "simgcl": "SimGCL, 2 layers, eps 0.1, lambda 0.5, tau 0.2 (the paper's Yelp2018 setting)",
     "simgcl-l02": "SimGCL, 2 layers, eps 0.1, lambda 0.2, tau 0.2 (--param cl_weight=0.2)",
     "simgcl-l10": "SimGCL, 2 layers, eps 0.1, lambda 1.0, tau 0.2 (--param cl_weight=1.0)",
+    "simgcl-e02": "SimGCL, 2 layers, eps 0.2, lambda 0.5, tau 0.2 (--param eps=0.2)",
     "xsimgcl": "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1 (SELFRec's setting)",
     "xsimgcl3": "XSimGCL, 3 layers, otherwise as xsimgcl",
 }
@@ -52,6 +53,10 @@ STOPPED_BY_HAND = {
     "simgcl-l02": (
         "stopped by hand after epoch 11: validation Recall@20 0.1953, behind lambda 0.5 at the same epoch "
         "(0.1977) and gaining about 0.001 per epoch, against lambda 0.5's best of 0.2063"
+    ),
+    "simgcl-l10": (
+        "stopped by hand after epoch 22: validation Recall@20 peaked at 0.2025 (epoch 20) and fell for two "
+        "epochs, below lambda 0.5's best of 0.2063"
     ),
 }
 CURVE_KEYS = ("epoch", "loss", "train_seconds", "eval_seconds", "valid_recall@20", "valid_ndcg@20")
