@@ -8,6 +8,7 @@ cores from PyTorch's threads on small machines (see :mod:`gcl.train.cpu_matmul`)
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,11 +22,13 @@ _pool: dict[str, ThreadPoolExecutor | int] = {}
 def _executor(workers: int) -> ThreadPoolExecutor:
     with _lock:
         pool = _pool.get("executor")
-        if pool is None or int(_pool["workers"]) < workers:
-            if pool is not None:
+        forked = _pool.get("pid") != os.getpid()  # a forked child has the pool object but not its threads
+        if pool is None or forked or int(_pool["workers"]) < workers:
+            if pool is not None and not forked:
                 pool.shutdown(wait=True)  # type: ignore[union-attr]
             pool = _pool["executor"] = ThreadPoolExecutor(workers, thread_name_prefix="gcl-cpu")
             _pool["workers"] = workers
+            _pool["pid"] = os.getpid()
         return pool  # type: ignore[return-value]
 
 

@@ -1,3 +1,7 @@
+import os
+import signal
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -62,3 +66,21 @@ def test_run_in_threads_runs_every_task_and_reraises():
     with pytest.raises(RuntimeError, match="task failed"):
         run_in_threads([lambda: None, fail])
     run_in_threads([])
+
+
+def test_a_forked_child_draws_with_a_fresh_pool():
+    run_in_threads([lambda: None, lambda: None])  # the parent's pool exists before the fork
+    expected = uniform_draws((3, 1 << 20), gen(4), "cpu")  # three chunks: the pool is used
+    pid = os.fork()
+    if pid == 0:  # the child: its copy of the pool has no threads; a stale pool would hang here
+        draws = uniform_draws((3, 1 << 20), gen(4), "cpu").numpy()  # compared in NumPy: libgomp's threads
+        os._exit(0 if np.array_equal(draws, expected.numpy()) else 1)  # do not survive a fork either
+    for _ in range(600):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child did not finish its draws within 60 s")
