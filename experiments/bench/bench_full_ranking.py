@@ -15,6 +15,7 @@ import os
 import platform
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import scipy.sparse as sp
@@ -98,15 +99,8 @@ def main() -> None:
 
     def with_torch_mm(fn):  # the same call with GCL_CPU_MATMUL=torch: scores through torch.mm (MKL)
         def run():
-            previous = os.environ.get("GCL_CPU_MATMUL")
-            os.environ["GCL_CPU_MATMUL"] = "torch"
-            try:
+            with mock.patch.dict(os.environ, {"GCL_CPU_MATMUL": "torch"}):
                 return fn()
-            finally:
-                if previous is None:
-                    del os.environ["GCL_CPU_MATMUL"]
-                else:
-                    os.environ["GCL_CPU_MATMUL"] = previous
 
         return run
 

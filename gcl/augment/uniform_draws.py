@@ -14,7 +14,6 @@ thread count. GPU tensors and other dtypes use ``torch.rand``.
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -22,7 +21,7 @@ import torch
 from torch import Tensor
 
 from gcl.augment._validate import rand
-from gcl.train.cpu_threads import run_in_threads
+from gcl.train.cpu_threads import run_over_ranges
 
 __all__ = ["uniform_draws"]
 
@@ -72,7 +71,5 @@ def uniform_draws(
             chunk = flat[i * _CHUNK : (i + 1) * _CHUNK]
             np.random.Generator(np.random.PCG64(streams[i])).random(out=chunk, dtype=np_dtype)
 
-    parts = max(1, min(torch.get_num_threads(), n_chunks))
-    bounds = np.linspace(0, n_chunks, parts + 1).astype(int)
-    run_in_threads([lambda lo=lo, hi=hi: draw(lo, hi) for lo, hi in itertools.pairwise(bounds)])
+    run_over_ranges(n_chunks, max(1, min(torch.get_num_threads(), n_chunks)), draw)
     return out

@@ -18,7 +18,6 @@ threads sleep. ``torch.set_num_threads`` keeps governing the whole computation.
 
 from __future__ import annotations
 
-import itertools
 import os
 import threading
 
@@ -27,7 +26,7 @@ import torch
 from threadpoolctl import ThreadpoolController
 from torch import Tensor
 
-from gcl.train.cpu_threads import run_in_threads
+from gcl.train.cpu_threads import run_over_ranges
 
 __all__ = ["matmul_into", "numpy_matmul_enabled"]
 
@@ -92,11 +91,6 @@ def matmul_into(a: Tensor, b: Tensor, out: Tensor) -> Tensor:
         )
     a_np, b_np, out_np = a.detach().numpy(), b.detach().numpy(), out.detach().numpy()
     parts = max(1, min(torch.get_num_threads(), a.size(0) // _MIN_ROWS_PER_THREAD))
-    bounds = np.linspace(0, a.size(0), parts + 1).astype(int)
-    tasks = [
-        lambda lo=lo, hi=hi: np.matmul(a_np[lo:hi], b_np, out=out_np[lo:hi])
-        for lo, hi in itertools.pairwise(bounds)
-    ]
     with _blas_controller().limit(limits=1, user_api="blas"):
-        run_in_threads(tasks)
+        run_over_ranges(a.size(0), parts, lambda lo, hi: np.matmul(a_np[lo:hi], b_np, out=out_np[lo:hi]))
     return out

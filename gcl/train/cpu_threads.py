@@ -8,12 +8,13 @@ cores from PyTorch's threads on small machines (see :mod:`gcl.train.cpu_matmul`)
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-__all__ = ["run_in_threads"]
+__all__ = ["run_in_threads", "run_over_ranges"]
 
 _lock = threading.Lock()
 _pool: dict[str, ThreadPoolExecutor | int] = {}
@@ -53,3 +54,16 @@ def run_in_threads(tasks: Sequence[Callable[[], object]]) -> None:
     finally:
         for future in futures:
             future.result()
+
+
+def run_over_ranges(n: int, parts: int, fn: Callable[[int, int], object]) -> None:
+    """Cut ``range(n)`` into ``parts`` near-equal ``[lo, hi)`` ranges; run ``fn(lo, hi)`` on each at once.
+
+    Example:
+        >>> seen = []
+        >>> run_over_ranges(10, 3, lambda lo, hi: seen.append((lo, hi)))
+        >>> sorted(seen)
+        [(0, 3), (3, 6), (6, 10)]
+    """
+    bounds = [n * i // parts for i in range(parts + 1)]
+    run_in_threads([lambda lo=lo, hi=hi: fn(lo, hi) for lo, hi in itertools.pairwise(bounds)])
