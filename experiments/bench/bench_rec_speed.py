@@ -41,6 +41,7 @@ from gcl.rec.models import build_model
 from gcl.rec.sampler import BPRSampler
 from gcl.rec.trainer import evaluate_model
 from gcl.train import adam
+from gcl.train.cpu_malloc import keep_freed_memory
 
 MODELS = {
     "lightgcn": {"num_layers": 2},
@@ -164,7 +165,14 @@ def main() -> None:
     )
     default_out = Path(__file__).parents[1] / "results" / "bench_rec_speed.json"
     parser.add_argument("--out", type=Path, default=default_out)
+    parser.add_argument(
+        "--malloc",
+        choices=("keep", "system"),
+        default="keep",
+        help="keep: glibc keeps freed memory (gcl.train.cpu_malloc, as gcl does); system: its defaults",
+    )
     args = parser.parse_args()
+    malloc_tuned = args.malloc == "keep" and keep_freed_memory()
     torch.set_num_threads(args.threads)
     root = Path(os.environ.get("GCL_DATA_DIR", "datasets")) / "gowalla"
     load_start = loadavg()
@@ -271,6 +279,7 @@ def main() -> None:
             "processor": platform.processor(),
             "cpu": cpu_model(),
             "avx512f": has_avx512(),  # MKL (torch.mm) runs AVX2 kernels on AMD; OpenBLAS picks AVX-512
+            "malloc": "keep freed memory (gcl.train.cpu_malloc)" if malloc_tuned else "system defaults",
             "cpu_count": os.cpu_count(),
             "torch": torch.__version__,
             "loadavg_start": load_start,
