@@ -38,13 +38,23 @@ import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = ("lightgcn", "simgcl", "simgcl-l02", "simgcl-l10", "simgcl-e02", "xsimgcl", "xsimgcl3")
+MODELS = (
+    "lightgcn",
+    "simgcl",
+    "simgcl-l02",
+    "simgcl-l10",
+    "simgcl-e02",
+    "simgcl-e02-l3",
+    "xsimgcl",
+    "xsimgcl3",
+)
 DESCRIPTIONS = {
     "lightgcn": "LightGCN, 2 layers, same budget",
     "simgcl": "SimGCL, 2 layers, eps 0.1, lambda 0.5, tau 0.2 (the paper's Yelp2018 setting)",
     "simgcl-l02": "SimGCL, 2 layers, eps 0.1, lambda 0.2, tau 0.2 (--param cl_weight=0.2)",
     "simgcl-l10": "SimGCL, 2 layers, eps 0.1, lambda 1.0, tau 0.2 (--param cl_weight=1.0; PCG64 noise)",
     "simgcl-e02": "SimGCL, 2 layers, eps 0.2, lambda 0.5, tau 0.2 (--param eps=0.2; PCG64 noise)",
+    "simgcl-e02-l3": "SimGCL, 3 layers (the bar's depth), otherwise as simgcl-e02 (--param num_layers=3)",
     "xsimgcl": "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1 (SELFRec's setting)",
     "xsimgcl3": "XSimGCL, 3 layers, otherwise as xsimgcl",
 }
