@@ -332,6 +332,11 @@ def run(
                 "written": time.strftime("%Y-%m-%d %H:%M:%S"),
             }
             (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+            if result.interrupted:
+                left = [int(s) for s in config["seeds"]][len(results) :]
+                if left:
+                    log.warning("interrupted: seed(s) %s not trained; give the same command to go on", left)
+                break
         return metrics
 
 

@@ -136,6 +136,9 @@ class RecResult:
         seconds: Wall time of the whole run (training, validation and test).
         epochs_run: Epochs trained (including resumed ones).
         stopped_early: Whether early stopping ended the run.
+        interrupted: Whether Ctrl-C (``KeyboardInterrupt``) ended the run: the best state validated before it
+            was restored and tested, as early stopping would have done. Without validation (a refit) or
+            before the first validation, the interrupt propagates.
         config: The configuration used, as a dict.
     """
 
@@ -146,6 +149,7 @@ class RecResult:
     seconds: float = 0.0
     epochs_run: int = 0
     stopped_early: bool = False
+    interrupted: bool = False
     config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -359,55 +363,69 @@ class RecTrainer:
             log.info("resumed from %s at epoch %d", path, start_epoch)
 
         epochs = tqdm(range(start_epoch, cfg.epochs), disable=not cfg.progress, desc="train", leave=False)
-        for epoch in epochs:
-            record = self._train_epoch(epoch, optimizer, sampler)
-            evaluate_now = (epoch + 1) % cfg.eval_every == 0 or epoch == cfg.epochs - 1
-            stop = False
-            if not cfg.validate:
-                result.best_epoch = epoch  # refit: the final state is the one tested
-            elif evaluate_now:
-                t0 = time.perf_counter()
-                valid = self.evaluate("valid")
-                record["eval_seconds"] = time.perf_counter() - t0
-                for key, value in valid.items():
-                    if isinstance(value, float) and "@" in key:
-                        record[f"valid_{key}"] = value
-                stop = stopper.step(valid[cfg.monitor])
-                if stopper.best_step == stopper.steps - 1:  # this evaluation is the best so far
-                    best_state = _state_copy(model)
-                    result.best_epoch = epoch
-                    result.valid = valid
-            result.history.append(record)
-            score = record.get(f"valid_{cfg.monitor}")
-            epochs.set_postfix(loss=f"{record.get('loss', float('nan')):.4f}", **{cfg.monitor: f"{score}"})
-            log.info(
-                "epoch %d: %s",
-                epoch,
-                ", ".join(f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()),
-            )
-            if path is not None and evaluate_now:
-                gen = _generator_of(model)
-                save_checkpoint(
-                    {
-                        "model": model.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        "stopper": stopper.state_dict(),
-                        "sampler_rng": sampler.generator.get_state(),
-                        "torch_rng": torch.get_rng_state(),
-                        "model_rng": None if gen is None else gen.get_state(),
-                        "history": result.history,
-                        "best_epoch": result.best_epoch,
-                        "best_valid": result.valid,
-                        "best_state": best_state,
-                        "epoch": epoch,
-                        "stopped_early": stop,
-                    },
-                    path,
+        try:
+            for epoch in epochs:
+                record = self._train_epoch(epoch, optimizer, sampler)
+                evaluate_now = (epoch + 1) % cfg.eval_every == 0 or epoch == cfg.epochs - 1
+                stop = False
+                if not cfg.validate:
+                    result.best_epoch = epoch  # refit: the final state is the one tested
+                elif evaluate_now:
+                    t0 = time.perf_counter()
+                    valid = self.evaluate("valid")
+                    record["eval_seconds"] = time.perf_counter() - t0
+                    for key, value in valid.items():
+                        if isinstance(value, float) and "@" in key:
+                            record[f"valid_{key}"] = value
+                    stop = stopper.step(valid[cfg.monitor])
+                    if stopper.best_step == stopper.steps - 1:  # this evaluation is the best so far
+                        best_state = _state_copy(model)
+                        result.best_epoch = epoch
+                        result.valid = valid
+                result.history.append(record)
+                score = record.get(f"valid_{cfg.monitor}")
+                epochs.set_postfix(
+                    loss=f"{record.get('loss', float('nan')):.4f}", **{cfg.monitor: f"{score}"}
                 )
-            if stop:
-                result.stopped_early = True
-                log.info("early stop at epoch %d; best epoch %d", epoch, result.best_epoch)
-                break
+                log.info(
+                    "epoch %d: %s",
+                    epoch,
+                    ", ".join(
+                        f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()
+                    ),
+                )
+                if path is not None and evaluate_now:
+                    gen = _generator_of(model)
+                    save_checkpoint(
+                        {
+                            "model": model.state_dict(),
+                            "optimizer": optimizer.state_dict(),
+                            "stopper": stopper.state_dict(),
+                            "sampler_rng": sampler.generator.get_state(),
+                            "torch_rng": torch.get_rng_state(),
+                            "model_rng": None if gen is None else gen.get_state(),
+                            "history": result.history,
+                            "best_epoch": result.best_epoch,
+                            "best_valid": result.valid,
+                            "best_state": best_state,
+                            "epoch": epoch,
+                            "stopped_early": stop,
+                        },
+                        path,
+                    )
+                if stop:
+                    result.stopped_early = True
+                    log.info("early stop at epoch %d; best epoch %d", epoch, result.best_epoch)
+                    break
+        except KeyboardInterrupt:
+            if not cfg.validate or best_state is None:
+                raise  # nothing validated to fall back on
+            result.interrupted = True
+            log.warning(
+                "interrupted after %d epoch(s): the best validated epoch so far (%d) is restored and tested",
+                len(result.history),
+                result.best_epoch,
+            )
         epochs.close()
         result.epochs_run = len(result.history)
         if best_state is not None:

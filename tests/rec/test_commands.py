@@ -196,3 +196,32 @@ def test_refit_trains_the_selected_epochs_on_train_plus_validation(tmp_path, cap
     (tmp_path / "broken" / "metrics.json").write_text('{"name": "x"}')
     assert main(["rec", "refit", str(tmp_path / "broken")]) == 2
     assert "metrics.json: not the metrics of a gcl rec run" in capsys.readouterr().err
+
+
+def test_ctrl_c_ends_the_run_with_the_best_epoch_tested_and_the_same_command_goes_on(tmp_path, monkeypatch):
+    from gcl.rec.trainer import RecTrainer
+
+    write_log(tmp_path / "log.csv")
+    out = tmp_path / "run"
+    args = train_args(tmp_path / "log.csv", out, "--model", "lightgcn", "--seeds", "0", "1", "--epochs", "4")
+    original, calls = RecTrainer._train_epoch, []
+
+    def train_epoch(self, epoch, *rest):
+        calls.append(epoch)
+        if len(calls) == 3:  # Ctrl-C once, at the start of seed 0's third epoch
+            raise KeyboardInterrupt
+        return original(self, epoch, *rest)
+
+    monkeypatch.setattr(RecTrainer, "_train_epoch", train_epoch)
+    assert main(args) == 0
+    runs = json.loads((out / "metrics.json").read_text())["runs"]
+    assert [r["seed"] for r in runs] == [0] and runs[0]["interrupted"] and len(runs[0]["history"]) == 2
+    assert runs[0]["test"]["recall@20"] >= 0 and runs[0]["best_epoch"] in (0, 1)
+    log = (out / "train.log").read_text()
+    assert "interrupted after 2 epoch(s)" in log and "seed(s) [1] not trained" in log
+
+    assert main(args) == 0  # the same command resumes seed 0 at epoch 2, then trains seed 1
+    runs = json.loads((out / "metrics.json").read_text())["runs"]
+    assert [r["seed"] for r in runs] == [0, 1] and not any(r["interrupted"] for r in runs)
+    assert [h["epoch"] for h in runs[0]["history"]] == [0, 1, 2, 3]
+    assert calls == [0, 1, 2, 2, 3, 0, 1, 2, 3]

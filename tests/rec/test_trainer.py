@@ -205,3 +205,43 @@ def test_refit_mode_trains_the_given_epochs_and_tests_the_final_state():
         assert a["loss"] == b["loss"]
     with pytest.raises(ValueError, match=r"or RecTrainConfig\(validate=False\) to refit"):
         train_recommender(MF(refit.train, 4), refit, device="cpu")
+
+
+def interrupt_at(monkeypatch, stop_epoch: int) -> None:
+    """Make Ctrl-C arrive at the start of epoch ``stop_epoch``."""
+    original = RecTrainer._train_epoch
+
+    def train_epoch(self, epoch, *args):
+        if epoch == stop_epoch:
+            raise KeyboardInterrupt
+        return original(self, epoch, *args)
+
+    monkeypatch.setattr(RecTrainer, "_train_epoch", train_epoch)
+
+
+def test_ctrl_c_restores_and_tests_the_best_validated_epoch(monkeypatch):
+    split = handmade_split()
+    torch.manual_seed(0)
+    straight = train_recommender(MF(split.train, 4), split, epochs=4, lr=0.05, device="cpu", **quiet())
+    interrupt_at(monkeypatch, 4)
+    torch.manual_seed(0)
+    cut = train_recommender(MF(split.train, 4), split, epochs=50, lr=0.05, device="cpu", **quiet())
+    assert cut.interrupted and not straight.interrupted and not cut.stopped_early
+    untimed = [
+        [{k: v for k, v in h.items() if "seconds" not in k} for h in r.history] for r in (cut, straight)
+    ]
+    assert cut.epochs_run == 4 and untimed[0] == untimed[1]
+    assert cut.best_epoch == straight.best_epoch and cut.valid == straight.valid
+    assert cut.test == straight.test
+
+
+def test_ctrl_c_without_a_validated_state_propagates(monkeypatch):
+    split = handmade_split()
+    interrupt_at(monkeypatch, 0)
+    with pytest.raises(KeyboardInterrupt):
+        train_recommender(MF(split.train, 4), split, epochs=3, device="cpu", **quiet())
+    interrupt_at(monkeypatch, 2)  # a refit has nothing validated to fall back on
+    with pytest.raises(KeyboardInterrupt):
+        train_recommender(
+            MF(split.train, 4), split.refit(), epochs=3, validate=False, device="cpu", **quiet()
+        )
