@@ -45,6 +45,7 @@ MODELS = (
     "simgcl-l10",
     "simgcl-e02",
     "simgcl-e02-l3",
+    "simgcl-e02-l02",
     "xsimgcl",
     "xsimgcl3",
 )
@@ -55,6 +56,7 @@ DESCRIPTIONS = {
     "simgcl-l10": "SimGCL, 2 layers, eps 0.1, lambda 1.0, tau 0.2 (--param cl_weight=1.0; PCG64 noise)",
     "simgcl-e02": "SimGCL, 2 layers, eps 0.2, lambda 0.5, tau 0.2 (--param eps=0.2; PCG64 noise)",
     "simgcl-e02-l3": "SimGCL, 3 layers (the bar's depth), otherwise as simgcl-e02 (--param num_layers=3)",
+    "simgcl-e02-l02": "SimGCL, 2 layers, eps 0.2, lambda 0.2 (XSimGCL's), tau 0.2 (--param cl_weight=0.2)",
     "xsimgcl": "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1 (SELFRec's setting)",
     "xsimgcl3": "XSimGCL, 3 layers, otherwise as xsimgcl",
 }
@@ -67,6 +69,10 @@ STOPPED_BY_HAND = {
     "simgcl-l10": (
         "stopped by hand after epoch 22: validation Recall@20 peaked at 0.2025 (epoch 20) and fell for two "
         "epochs, below lambda 0.5's best of 0.2063"
+    ),
+    "simgcl-e02-l3": (
+        "stopped by hand after epoch 24: validation Recall@20 peaked at 0.2055 (epoch 22) and fell for two "
+        "epochs, below eps 0.2's best of 0.2071; at 95-120 s per epoch, twice the 2-layer cost"
     ),
 }
 CURVE_KEYS = ("epoch", "loss", "train_seconds", "eval_seconds", "valid_recall@20", "valid_ndcg@20")
