@@ -9,9 +9,9 @@ the kernel.
 
 :func:`keep_freed_memory` raises both thresholds (``mallopt``), so blocks up to 1 GiB come from the heap
 and freed ones are reused: the same Gowalla run then makes no page faults per second after its first
-epoch, and spends no time in the kernel. The process keeps what it used at its peak instead of returning it
-between steps. The ``gcl`` command calls it at start; set ``GCL_MALLOC=system`` to keep glibc's defaults. It does
-nothing on a C library other than glibc (macOS, Windows, musl).
+epoch, and spends no time in the kernel. The process keeps what it used at its peak instead of returning
+it between steps. The ``gcl`` command calls it at start; set ``GCL_MALLOC=system`` to keep glibc's
+defaults. It does nothing on a C library other than glibc (macOS, Windows, musl).
 """
 
 from __future__ import annotations
