@@ -71,7 +71,7 @@ STOPPED_BY_HAND = {
         "epochs, below lambda 0.5's best of 0.2063"
     ),
     "simgcl-e02-l3": (
-        "stopped by hand after epoch 24: validation Recall@20 peaked at 0.2055 (epoch 22) and fell for two "
+        "stopped by hand after epoch 24: validation Recall@20 peaked at 0.2056 (epoch 22) and fell for two "
         "epochs, below eps 0.2's best of 0.2071; at 95-120 s per epoch, twice the 2-layer cost"
     ),
 }
