@@ -38,11 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    keep_freed_memory()  # fewer page faults in training loops; GCL_MALLOC=system opts out
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
+        keep_freed_memory()  # fewer page faults in training loops; GCL_MALLOC=system opts out
         return int(args.func(args) or 0)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"gcl: error: {exc}", file=sys.stderr)

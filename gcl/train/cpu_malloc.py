@@ -40,16 +40,21 @@ def keep_freed_memory() -> bool:
     Returns:
         ``True`` when the settings were applied; ``False`` when ``GCL_MALLOC=system`` is set, the C library
         is not glibc, or glibc refused a setting (then the defaults stay in force for that setting).
+
+    Raises:
+        ValueError: ``GCL_MALLOC`` is set to something other than ``keep`` or ``system``.
     """
-    if os.environ.get("GCL_MALLOC", "").lower() == "system":
+    choice = os.environ.get("GCL_MALLOC", "keep").strip().lower() or "keep"
+    if choice not in ("keep", "system"):
+        raise ValueError(f"GCL_MALLOC: expected 'keep' (the default) or 'system', got {choice!r}")
+    if choice == "system":
         return False
     if platform.libc_ver()[0] != "glibc":
         return False
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     settings = {_M_MMAP_THRESHOLD: KEEP_BYTES, _M_TRIM_THRESHOLD: KEEP_BYTES, _M_TOP_PAD: 64 << 20}
-    applied = all(
-        libc.mallopt(ctypes.c_int(key), ctypes.c_int(value)) == 1 for key, value in settings.items()
-    )
+    accepted = [libc.mallopt(ctypes.c_int(key), ctypes.c_int(value)) == 1 for key, value in settings.items()]
+    applied = all(accepted)  # every setting is tried, whether or not an earlier one was refused
     if not applied:
         log.debug("glibc mallopt refused a setting; its defaults stay in force")
     return applied

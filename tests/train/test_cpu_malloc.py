@@ -58,3 +58,13 @@ def test_other_c_libraries_are_left_alone(monkeypatch):
     monkeypatch.setattr(cpu_malloc.platform, "libc_ver", lambda: ("", ""))
     monkeypatch.setattr(cpu_malloc.ctypes, "CDLL", lambda *_: pytest.fail("mallopt must not be called"))
     assert cpu_malloc.keep_freed_memory() is False
+
+
+def test_an_unknown_choice_is_named_in_the_error(monkeypatch, capsys):
+    monkeypatch.setenv("GCL_MALLOC", "off")
+    with pytest.raises(ValueError, match=r"GCL_MALLOC: expected 'keep' .* or 'system', got 'off'"):
+        cpu_malloc.keep_freed_memory()
+    from gcl.cli import main
+
+    assert main(["rec", "recommend", "no-such-run"]) == 2
+    assert "GCL_MALLOC" in capsys.readouterr().err
