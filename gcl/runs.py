@@ -15,9 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gcl.data.root import data_root
+from gcl.yaml_config import load_yaml
 
 __all__ = ["apply_flags", "build_section", "find_data", "load_config", "merge", "run_log", "summarize"]
 
@@ -36,7 +35,7 @@ def load_config(path: str | Path, sections: Iterable[str]) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such config file")
     with path.open() as handle:
-        config = yaml.safe_load(handle) or {}
+        config = load_yaml(handle) or {}
     if not isinstance(config, dict):
         raise ValueError(f"{path}: expected a mapping at the top level, got {type(config).__name__}")
     known = set(sections)

@@ -18,11 +18,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gcl.data.download import download_file, sha256sum
 from gcl.data.root import data_root
 from gcl.errors import ChecksumError, DatasetNotFoundError, UnknownNameError
+from gcl.yaml_config import load_yaml
 
 CARDS_ENV_VAR = "GCL_CARDS_DIR"
 
@@ -86,7 +85,7 @@ def cards_dir() -> Path:
 
 
 def _parse_card(path: Path) -> Card:
-    raw = yaml.safe_load(path.read_text())
+    raw = load_yaml(path.read_text())
     known = {
         "name",
         "display_name",

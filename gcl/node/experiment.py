@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 
 from gcl.data.graphs import load_graph
 from gcl.node.clustering import evaluate_clustering
@@ -33,6 +32,7 @@ from gcl.node.reference_probe import REFERENCE_PROTOCOL, grace_reference_probe, 
 from gcl.node.splits import get_split
 from gcl.node.trainer import TrainConfig, train_node_model
 from gcl.train import resolve_device, seed_everything
+from gcl.yaml_config import load_yaml
 
 log = logging.getLogger("gcl.node")
 
@@ -57,7 +57,7 @@ REFERENCE_TEXT = (
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read an experiment YAML and check its required keys."""
     path = Path(path)
-    config = yaml.safe_load(path.read_text())
+    config = load_yaml(path.read_text())
     if not isinstance(config, dict):
         raise ValueError(f"{path}: expected a YAML mapping at the top level")
     for key in ("name", "dataset", "model", "train"):

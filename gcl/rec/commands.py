@@ -20,11 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gcl import runs
 from gcl.rec.models import MODELS
 from gcl.rec.pipeline import DEFAULTS, SECTIONS, export_embeddings, load_run, recommend, refit, run
+from gcl.yaml_config import load_yaml
 
 __all__ = ["add_parser", "resolve_config"]
 
@@ -101,7 +100,7 @@ def _parse_params(pairs: list[str]) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise ValueError(f"--param {pair!r}: expected KEY=VALUE, e.g. eps=0.1")
-        params[key.strip()] = yaml.safe_load(value)
+        params[key.strip()] = load_yaml(value)
     return params
 
 

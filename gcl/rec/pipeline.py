@@ -49,6 +49,7 @@ from gcl.rec.models import build_model
 from gcl.rec.models.base import Recommender
 from gcl.rec.trainer import RecTrainConfig, train_recommender
 from gcl.train import load_checkpoint, resolve_device, save_checkpoint, seed_everything
+from gcl.yaml_config import load_yaml
 
 __all__ = [
     "DEFAULTS",
@@ -225,7 +226,7 @@ def _check_same_config(path: Path, config: dict[str, Any]) -> None:
     """Refuse to resume a run directory that was written by another config (the seeds may differ)."""
     if not path.exists():
         raise ValueError(f"{path}: missing, so the checkpoints beside it cannot be resumed; pass --restart")
-    saved = yaml.safe_load(path.read_text())
+    saved = load_yaml(path.read_text())
     changed = [key for key in _differences(saved, config) if key not in ("seeds", "train.epochs")]
     if changed:
         raise ValueError(
@@ -369,7 +370,7 @@ def refit(
     for name in ("config.yaml", "metrics.json"):
         if not (source / name).exists():
             raise FileNotFoundError(f"{source / name}: missing; refit needs a finished run directory")
-    config = yaml.safe_load((source / "config.yaml").read_text())
+    config = load_yaml((source / "config.yaml").read_text())
     if config.get("refit"):
         raise ValueError(
             f"{source}: is already a refit (of {config['refit']['run']}); refit the original run"
@@ -426,7 +427,7 @@ def load_run(run_dir: str | Path, seed: int | None = None, device: str | None = 
     config_path = run_dir / "config.yaml"
     if not config_path.is_file():
         raise FileNotFoundError(f"{run_dir}: not a gcl rec run directory (no config.yaml)")
-    config = yaml.safe_load(config_path.read_text())
+    config = load_yaml(config_path.read_text())
     seed = int(config["seeds"][0]) if seed is None else int(seed)
     weights = run_dir / f"model-seed{seed}.pt"
     if not weights.is_file():
