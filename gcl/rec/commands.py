@@ -74,6 +74,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     again.add_argument("run_dir", help="a finished gcl rec train run directory")
     again.add_argument("--out", default=None, help="run directory (default RUN_DIR-refit)")
+    again.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="seeds to train (default: the run's); a seed the run did not validate trains for the median "
+        "validated epoch count",
+    )
     again.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     again.add_argument("--restart", action="store_true", help="ignore the checkpoints in --out")
     again.set_defaults(func=_refit)
@@ -143,7 +151,10 @@ def _train(args: argparse.Namespace) -> int:
 
 def _refit(args: argparse.Namespace) -> int:
     out = args.out or f"{str(args.run_dir).rstrip('/')}-refit"
-    return _report(out, refit(args.run_dir, out, progress=not args.no_progress, resume=not args.restart))
+    return _report(
+        out,
+        refit(args.run_dir, out, seeds=args.seeds, progress=not args.no_progress, resume=not args.restart),
+    )
 
 
 def _report(out: str, metrics: dict[str, Any]) -> int:

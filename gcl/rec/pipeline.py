@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import json
 import logging
+import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -321,7 +323,14 @@ def run(
                 "selection": (
                     f"refit on train + validation for the epoch count that {refit_of['run']} selected on "
                     f"validation ({train_cfg.monitor}, patience {train_cfg.patience}): epochs per seed "
-                    f"{refit_of['epochs']}; the final state is tested"
+                    f"{refit_of['epochs']}"
+                    + (
+                        f" (seeds {refit_of['epochs_borrowed']} were not validated and take the median "
+                        "count of those that were)"
+                        if refit_of.get("epochs_borrowed")
+                        else ""
+                    )
+                    + "; the final state is tested"
                     if refit_of
                     else f"best validation {train_cfg.monitor} (patience {train_cfg.patience})"
                 ),
@@ -342,7 +351,12 @@ def run(
 
 
 def refit(
-    run_dir: str | Path, out_dir: str | Path, *, progress: bool = True, resume: bool = True
+    run_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    seeds: Sequence[int] | None = None,
+    progress: bool = True,
+    resume: bool = True,
 ) -> dict[str, Any]:
     """Train a finished run's configuration again on train + validation, for the epochs it selected.
 
@@ -353,9 +367,14 @@ def refit(
     training file (LightGCN's Gowalla split): the hyper-parameters and the epoch count are still chosen on
     validation, never on test. ``out_dir`` is a run directory like :func:`run`'s.
 
+    ``seeds`` may name seeds the validation run did not train, to measure the refit's spread without
+    repeating the search per seed: such a seed is trained for the median epoch count of the validated seeds
+    (with one validated seed, its count), and ``config.yaml`` lists it under ``refit.epochs_borrowed``.
+
     Args:
         run_dir: A finished run directory (``config.yaml`` and ``metrics.json`` with every seed).
         out_dir: Where to write the refit run (resumable like :func:`run`).
+        seeds: Seeds to train (default: the run's seeds).
         progress: Show progress bars.
         resume: Continue from the checkpoints found in ``out_dir``.
 
@@ -389,7 +408,21 @@ def refit(
     if missing:
         raise ValueError(f"{source / 'metrics.json'}: no finished, validated run for seed(s) {missing}")
     epochs = {int(s): finished[int(s)] + 1 for s in config["seeds"]}
-    config["refit"] = {"run": str(source), "epochs": epochs}
+    requested = [int(s) for s in config["seeds"]] if seeds is None else [int(s) for s in seeds]
+    if not requested or len(set(requested)) != len(requested):
+        raise ValueError(f"seeds: expected distinct seeds, got {requested}")
+    borrowed = [s for s in requested if s not in epochs]
+    median = int(statistics.median_low(epochs.values()))
+    config["seeds"] = requested
+    config["refit"] = {"run": str(source), "epochs": {s: epochs.get(s, median) for s in requested}}
+    if borrowed:
+        config["refit"]["epochs_borrowed"] = borrowed
+        log.info(
+            "refit: seed(s) %s were not validated; each trains %d epochs (validated: %s)",
+            borrowed,
+            median,
+            epochs,
+        )
     config["name"] = f"{config['name']}-refit"
     return run(config, out_dir, progress=progress, resume=resume)
 

@@ -12,6 +12,7 @@ import torch
 
 from gcl.cli import main
 from gcl.rec.pipeline import load_run, recommend
+from gcl.yaml_config import load_yaml
 from tests.conftest import require
 
 
@@ -196,6 +197,20 @@ def test_refit_trains_the_selected_epochs_on_train_plus_validation(tmp_path, cap
     (tmp_path / "broken" / "metrics.json").write_text('{"name": "x"}')
     assert main(["rec", "refit", str(tmp_path / "broken")]) == 2
     assert "metrics.json: not the metrics of a gcl rec run" in capsys.readouterr().err
+
+    # Seeds the validation run did not train borrow the median validated epoch count.
+    other = tmp_path / "more-seeds"
+    assert (
+        main(["rec", "refit", str(out), "--seeds", "1", "5", "7", "--out", str(other), "--no-progress"]) == 0
+    )
+    validated = {r["seed"]: r["best_epoch"] + 1 for r in source["runs"]}
+    borrowed = min(validated.values())  # median_low of two counts
+    more = json.loads((other / "metrics.json").read_text())
+    assert {r["seed"]: len(r["history"]) for r in more["runs"]} == {1: validated[1], 5: borrowed, 7: borrowed}
+    assert "seeds [5, 7] were not validated" in more["selection"]
+    assert load_yaml((other / "config.yaml").read_text())["refit"]["epochs_borrowed"] == [5, 7]
+    assert main(["rec", "refit", str(out), "--seeds", "3", "3", "--out", str(tmp_path / "dup")]) == 2
+    assert "seeds: expected distinct seeds, got [3, 3]" in capsys.readouterr().err
 
 
 def test_ctrl_c_ends_the_run_with_the_best_epoch_tested_and_the_same_command_goes_on(tmp_path, monkeypatch):
