@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
+
+from gcl.yaml_config import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = (
@@ -46,8 +47,10 @@ MODELS = (
     "simgcl-e02",
     "simgcl-e02-l3",
     "simgcl-e02-l02",
+    "simgcl-e02-l02-r6",
     "xsimgcl",
     "xsimgcl3",
+    "xsimgcl-r6",
 )
 DESCRIPTIONS = {
     "lightgcn": "LightGCN, 2 layers, same budget",
@@ -57,8 +60,13 @@ DESCRIPTIONS = {
     "simgcl-e02": "SimGCL, 2 layers, eps 0.2, lambda 0.5, tau 0.2 (--param eps=0.2; PCG64 noise)",
     "simgcl-e02-l3": "SimGCL, 3 layers (the bar's depth), otherwise as simgcl-e02 (--param num_layers=3)",
     "simgcl-e02-l02": "SimGCL, 2 layers, eps 0.2, lambda 0.2 (XSimGCL's), tau 0.2 (--param cl_weight=0.2)",
+    "simgcl-e02-l02-r6": (
+        "SimGCL as simgcl-e02-l02 with L2 weight 1e-6, about SELFRec's effective strength "
+        "(--param reg_weight=1e-6)"
+    ),
     "xsimgcl": "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1 (SELFRec's setting)",
     "xsimgcl3": "XSimGCL, 3 layers, otherwise as xsimgcl",
+    "xsimgcl-r6": "XSimGCL as xsimgcl with L2 weight 1e-6 (--param reg_weight=1e-6; PCG64 noise)",
 }
 # Trials ended by hand before their early stop, and why (the choice reads validation only).
 STOPPED_BY_HAND = {
@@ -133,7 +141,7 @@ def refit_record(run_dir: Path) -> dict[str, Any] | None:
     """The refit of one model (``None`` when it was not started): epochs, and test metrics once finished."""
     if not (run_dir / "config.yaml").exists():
         return None
-    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    config = load_yaml((run_dir / "config.yaml").read_text())
     record: dict[str, Any] = {"run_dir": run_dir.name, "epochs": config["refit"]["epochs"][0]}
     metrics_file = run_dir / "metrics.json"
     if metrics_file.exists():
@@ -183,22 +191,31 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
+def _family(name: str) -> str:
+    """``simgcl`` or ``xsimgcl``: the model a trial tunes (``lightgcn`` has no trials)."""
+    return name.split("-")[0].rstrip("0123456789")
+
+
 def selection_lines(models: dict[str, Any]) -> list[str]:
-    """The SimGCL setting validation chose: best validation Recall@20 among finished and stopped trials."""
-    done = {
-        n: r
-        for n, r in models.items()
-        if n.startswith("simgcl") and (r["status"] == "finished" or n in STOPPED_BY_HAND)
-    }
-    if len(done) < 2:
-        return []
-    best = max(done, key=lambda n: done[n]["best_valid_so_far"]["recall@20"])
-    scores = ", ".join(
-        f"{done[n]['description']}: {done[n]['best_valid_so_far']['recall@20']:.4f}" for n in done
-    )
-    return [
-        f"- SimGCL setting chosen on validation Recall@20 ({scores}): **{best}**; its refit is the result."
-    ]
+    """Per model, the setting validation chose: best validation Recall@20 of finished and stopped trials."""
+    lines = []
+    for family, label in (("simgcl", "SimGCL"), ("xsimgcl", "XSimGCL")):
+        done = {
+            n: r
+            for n, r in models.items()
+            if _family(n) == family and (r["status"] == "finished" or n in STOPPED_BY_HAND)
+        }
+        if len(done) < 2:
+            continue
+        best = max(done, key=lambda n: done[n]["best_valid_so_far"]["recall@20"])
+        scores = ", ".join(
+            f"{done[n]['description']}: {done[n]['best_valid_so_far']['recall@20']:.4f}" for n in done
+        )
+        lines.append(
+            f"- {label} setting chosen on validation Recall@20 ({scores}): **{best}**; "
+            "its refit is the result."
+        )
+    return lines
 
 
 def markdown(table: dict[str, Any]) -> str:
