@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from gcl.train.cpu_malloc import keep_freed_memory
+from gcl.train.stop_signal import terminate_as_interrupt
 
 # Modules that contribute subcommands; each has ``add_parser(subparsers) -> None``.
 COMMAND_MODULES = ("gcl.data.commands", "gcl.node.commands", "gcl.rec.commands", "gcl.seq.commands")
@@ -43,10 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         keep_freed_memory()  # fewer page faults in training loops; GCL_MALLOC=system opts out
-        return int(args.func(args) or 0)
+        with terminate_as_interrupt():  # `kill PID` ends a background run as Ctrl-C does
+            return int(args.func(args) or 0)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"gcl: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # before anything was validated, or outside a trainer
+        print(f"gcl: interrupted{f' ({exc})' if str(exc) else ''}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
