@@ -320,20 +320,7 @@ def run(
                 "model": name,
                 "protocol": result.test.get("protocol"),
                 "split": {**config["split"], **split.stats()},
-                "selection": (
-                    f"refit on train + validation for the epoch count that {refit_of['run']} selected on "
-                    f"validation ({train_cfg.monitor}, patience {train_cfg.patience}): epochs per seed "
-                    f"{refit_of['epochs']}"
-                    + (
-                        f" (seeds {refit_of['epochs_borrowed']} were not validated and take the median "
-                        "count of those that were)"
-                        if refit_of.get("epochs_borrowed")
-                        else ""
-                    )
-                    + "; the final state is tested"
-                    if refit_of
-                    else f"best validation {train_cfg.monitor} (patience {train_cfg.patience})"
-                ),
+                "selection": _selection(train_cfg, refit_of),
                 "data": {"source": train.source, "reports": [r.to_dict() for r in split.reports]},
                 "summary_test": runs.summarize(results),
                 "summary_valid": runs.summarize(results, "valid"),
@@ -348,6 +335,24 @@ def run(
                     log.warning("interrupted: seed(s) %s not trained; give the same command to go on", left)
                 break
         return metrics
+
+
+def _selection(train_cfg: RecTrainConfig, refit_of: dict[str, Any] | None) -> str:
+    """How a run's reported state was chosen, for ``metrics.json``."""
+    criterion = f"{train_cfg.monitor}, patience {train_cfg.patience}"
+    if not refit_of:
+        return f"best validation {criterion}"
+    borrowed = refit_of.get("epochs_borrowed")
+    return (
+        f"refit on train + validation for the epoch count that {refit_of['run']} selected on validation "
+        f"({criterion}): epochs per seed {refit_of['epochs']}"
+        + (
+            f" (seeds {borrowed} were not validated and take the median count of those that were)"
+            if borrowed
+            else ""
+        )
+        + "; the final state is tested"
+    )
 
 
 def refit(
