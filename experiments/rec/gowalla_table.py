@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -205,8 +206,8 @@ def seed_refits(runs_dir: Path, earlier: dict[str, Any]) -> dict[str, Any]:
         record: dict[str, Any] = {"seeds": seeds}
         if len(seeds) == len(dirs):
             for key in ("recall@20", "ndcg@20"):
-                values = torch.tensor([r[key] for r in seeds], dtype=torch.float64)
-                record[key] = {"mean": values.mean().item(), "std": values.std().item()}
+                values = [r[key] for r in seeds]
+                record[key] = {"mean": statistics.mean(values), "std": statistics.stdev(values)}
         out[name] = record
     return out
 
