@@ -49,6 +49,8 @@ MODELS = (
     "simgcl-e02-l3",
     "simgcl-e02-l02",
     "simgcl-e02-l02-r6",
+    "simgcl-e02-l02-t015",
+    "simgcl-e02-l02-ego",
     "xsimgcl",
     "xsimgcl3",
     "xsimgcl-r6",
@@ -59,11 +61,21 @@ DESCRIPTIONS = {
     "simgcl-l02": "SimGCL, 2 layers, eps 0.1, lambda 0.2, tau 0.2 (--param cl_weight=0.2)",
     "simgcl-l10": "SimGCL, 2 layers, eps 0.1, lambda 1.0, tau 0.2 (--param cl_weight=1.0; PCG64 noise)",
     "simgcl-e02": "SimGCL, 2 layers, eps 0.2, lambda 0.5, tau 0.2 (--param eps=0.2; PCG64 noise)",
-    "simgcl-e02-l3": "SimGCL, 3 layers (the bar's depth), otherwise as simgcl-e02 (--param num_layers=3)",
+    "simgcl-e02-l3": (
+        "SimGCL, 3 layers (the bar's depth), otherwise as simgcl-e02 (--param num_layers=3; first stopped by "
+        "hand after epoch 24, then resumed from its checkpoint to its early stop)"
+    ),
     "simgcl-e02-l02": "SimGCL, 2 layers, eps 0.2, lambda 0.2 (XSimGCL's), tau 0.2 (--param cl_weight=0.2)",
     "simgcl-e02-l02-r6": (
         "SimGCL as simgcl-e02-l02 with L2 weight 1e-6, about SELFRec's effective strength "
         "(--param reg_weight=1e-6)"
+    ),
+    "simgcl-e02-l02-t015": (
+        "SimGCL as simgcl-e02-l02 with tau 0.15, XSimGCL's Yelp2018 temperature (--param tau=0.15)"
+    ),
+    "simgcl-e02-l02-ego": (
+        "SimGCL as simgcl-e02-l02 with the ego layer in the layer mean, as in LightGCN "
+        "(--param include_ego=true)"
     ),
     "xsimgcl": "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1 (SELFRec's setting)",
     "xsimgcl3": "XSimGCL, 3 layers, otherwise as xsimgcl",
@@ -79,14 +91,20 @@ STOPPED_BY_HAND = {
         "stopped by hand after epoch 22: validation Recall@20 peaked at 0.2025 (epoch 20) and fell for two "
         "epochs, below lambda 0.5's best of 0.2063"
     ),
-    "simgcl-e02-l3": (
-        "stopped by hand after epoch 24: validation Recall@20 peaked at 0.2056 (epoch 22) and fell for two "
-        "epochs, below eps 0.2's best of 0.2071; at 95-120 s per epoch, twice the 2-layer cost"
-    ),
     "simgcl-e02-l02-r6": (
         "stopped by hand after epoch 25 (0.2059): its validation curve matched simgcl-e02-l02's (L2 1e-4) "
         "within 0.0004 at every epoch 0-25, so the L2 weight does not move SimGCL here; the CPU went to the "
         "seed refits"
+    ),
+    "simgcl-e02-l02-t015": (
+        "stopped by hand after epoch 19: validation Recall@20 rose faster than at tau 0.2 (0.2005 against "
+        "0.1890 at epoch 7) but peaked at 0.2070 (epoch 15) and fell for four epochs to 0.2050, below tau "
+        "0.2's best of 0.2074"
+    ),
+    "simgcl-e02-l02-ego": (
+        "stopped by hand after epoch 19: ahead of simgcl-e02-l02 (ego layer left out) by up to 0.0021 over "
+        "epochs 5-13, then flat at 0.1998-0.2011 over epochs 13-19 while simgcl-e02-l02 rose past it "
+        "(0.2009 against 0.2025 at epoch 19)"
     ),
     "xsimgcl-r6": (
         "stopped by hand after epoch 31 (0.2063): behind xsimgcl (L2 1e-4, 0.2077 at epoch 31) at every "
@@ -103,7 +121,13 @@ SEED_REFITS = {
         "gowalla-simgcl-e02-l02-refit-s1",
         "gowalla-simgcl-e02-l02-refit-s2",
     ),
-    "xsimgcl": ("gowalla-xsimgcl-pcg-refit", "gowalla-xsimgcl-refit-s1", "gowalla-xsimgcl-refit-s2"),
+    "xsimgcl": (
+        "gowalla-xsimgcl-pcg-refit",
+        "gowalla-xsimgcl-refit-s1",
+        "gowalla-xsimgcl-refit-s2",
+        "gowalla-xsimgcl-refit-s3",
+        "gowalla-xsimgcl-refit-s4",
+    ),
 }
 CURVE_KEYS = ("epoch", "loss", "train_seconds", "eval_seconds", "valid_recall@20", "valid_ndcg@20")
 PUBLISHED = {
@@ -315,8 +339,8 @@ def markdown(table: dict[str, Any]) -> str:
     if seeded:
         lines += [
             "",
-            "The same refits with more seeds (`gcl rec refit RUN --seeds 1` and `--seeds 2`: the epoch count "
-            "that seed 0 selected on validation); mean and sample std over the seeds:",
+            "The same refits with more seeds (`gcl rec refit RUN --seeds S`, one seed per run: the epoch "
+            "count that seed 0 selected on validation); mean and sample std over the seeds:",
             "",
             "| setting | seeds | epochs | test Recall@20 per seed | test NDCG@20 per seed | Recall@20 | "
             "NDCG@20 |",
