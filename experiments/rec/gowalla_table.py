@@ -120,6 +120,8 @@ SEED_REFITS = {
         "gowalla-simgcl-e02-l02-refit",
         "gowalla-simgcl-e02-l02-refit-s1",
         "gowalla-simgcl-e02-l02-refit-s2",
+        "gowalla-simgcl-e02-l02-refit-s3",
+        "gowalla-simgcl-e02-l02-refit-s4",
     ),
     "xsimgcl": (
         "gowalla-xsimgcl-pcg-refit",
