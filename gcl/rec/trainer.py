@@ -17,7 +17,7 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -323,8 +323,15 @@ class RecTrainer:
         return record
 
     # ------------------------------------------------------------------ loop
-    def fit(self) -> RecResult:
-        """Train, select on validation, restore the best state, evaluate on test."""
+    def fit(self, epoch_callback: Callable[[int, RecTrainer], dict[str, float]] | None = None) -> RecResult:
+        """Train, select on validation, restore the best state, evaluate on test.
+
+        Args:
+            epoch_callback: Called after every epoch (and its validation) as ``epoch_callback(epoch, self)``;
+                the numbers it returns are added to that epoch's history record. For diagnostics
+                (``experiments/rec/gowalla_test_curve.py`` records a refit's test curve this way): it must
+                not change the model, and nothing it returns takes part in selection.
+        """
         cfg = self.config
         started = time.perf_counter()
         seed_everything(cfg.seed)
@@ -382,6 +389,8 @@ class RecTrainer:
                         best_state = _state_copy(model)
                         result.best_epoch = epoch
                         result.valid = valid
+                if epoch_callback is not None:
+                    record.update(epoch_callback(epoch, self))
                 result.history.append(record)
                 score = record.get(f"valid_{cfg.monitor}")
                 epochs.set_postfix(

@@ -207,6 +207,30 @@ def test_refit_mode_trains_the_given_epochs_and_tests_the_final_state():
         train_recommender(MF(refit.train, 4), refit, device="cpu")
 
 
+def test_epoch_callback_records_into_history_and_leaves_training_unchanged():
+    split = handmade_split()
+    refit = split.refit()
+    cfg = RecTrainConfig(epochs=3, validate=False, **quiet(batch_size=6))
+    torch.manual_seed(0)
+    plain_model = LightGCN(refit.train, 4, 2)
+    plain = RecTrainer(plain_model, refit, cfg, device="cpu").fit()
+    torch.manual_seed(0)
+    model = LightGCN(refit.train, 4, 2)
+    seen: list[int] = []
+
+    def test_recall(epoch: int, trainer: RecTrainer) -> dict[str, float]:
+        seen.append(epoch)
+        return {"test_recall@2": trainer.evaluate("test")["recall@2"]}
+
+    result = RecTrainer(model, refit, cfg, device="cpu").fit(epoch_callback=test_recall)
+    assert seen == [0, 1, 2]
+    assert [h["loss"] for h in result.history] == [h["loss"] for h in plain.history]  # same draws, same steps
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, plain_model.state_dict()[name])
+    assert result.history[-1]["test_recall@2"] == result.test["recall@2"]  # the refit tests its last epoch
+    assert not any("test_recall@2" in h for h in plain.history)
+
+
 def interrupt_at(monkeypatch, stop_epoch: int) -> None:
     """Make Ctrl-C arrive at the start of epoch ``stop_epoch``."""
     original = RecTrainer._train_epoch
