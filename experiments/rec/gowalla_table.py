@@ -296,7 +296,8 @@ def test_curve_lines(results_dir: Path) -> list[str]:
         "",
         "Diagnostic, not a result: the seed-0 refit retrained with the test file scored after every epoch "
         "(`experiments/rec/gowalla_test_curve.py`; the scores never feed back into training). At the refit's "
-        "epoch count the curve repeats the refit's test score; its maximum is what a best-test-epoch reading "
+        "epoch count the curve repeats the refit's test score (to float rounding: 2 threads here, 1 in the "
+        "refits); its maximum is what a best-test-epoch reading "
         "(SELFRec's) would report; the difference between the two is what that reading is worth:",
         "",
         "| setting | epochs scored | refit epochs | curve at refit epochs (Recall@20 / NDCG@20) | "
