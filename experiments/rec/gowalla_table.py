@@ -137,6 +137,12 @@ TEST_CURVES = {
     "simgcl-e02-l02": "rec_gowalla_test_curve_simgcl.json",
     "xsimgcl": "rec_gowalla_test_curve_xsimgcl.json",
 }
+CURVE_STOPPED_BY_HAND = {
+    "simgcl-e02-l02": (
+        "its test curve was stopped by hand after epoch 35 of 60 (`kill`), ten epochs past its maximum and "
+        "falling, so that XSimGCL's could run in the session"
+    ),
+}
 CURVE_KEYS = ("epoch", "loss", "train_seconds", "eval_seconds", "valid_recall@20", "valid_ndcg@20")
 PUBLISHED = {
     "recall@20": 0.1824,
@@ -287,7 +293,7 @@ def test_curve_lines(results_dir: Path) -> list[str]:
             + (f"{at_refit['test_recall@20']:.4f} / {at_refit['test_ndcg@20']:.4f}" if at_refit else "-")
             + f" | {_fmt(refit.get('recall@20'))} / {_fmt(refit.get('ndcg@20'))} | "
             f"{best['test_recall@20']:.4f} / {best['test_ndcg@20']:.4f} ({best['epoch']}) | "
-            + (f"{len(above)}: {above[0]}-{above[-1]}" if above else "none")
+            + (", ".join(str(epoch) for epoch in above) if above else "none")
             + " |"
         )
     if not rows:
@@ -304,6 +310,8 @@ def test_curve_lines(results_dir: Path) -> list[str]:
         "the refit's own | best epoch, selected on test (epoch) | epochs at or above the bar on both |",
         "|---|---|---|---|---|---|---|",
         *rows,
+        "",
+        *(f"- {name}: {why}." for name, why in CURVE_STOPPED_BY_HAND.items()),
     ]
 
 

@@ -12,7 +12,7 @@ reading is worth for our models, so the gap to a published number can be split i
 * the scores never feed back into training (:meth:`gcl.rec.trainer.RecTrainer.fit`'s ``epoch_callback``
   only reads the model), so at the refit's epoch count the curve repeats the refit's own test score (the
   output holds both; a different thread count changes the float rounding of the sparse products, so the
-  two agree to about 1e-5, not bit for bit);
+  two agree to a few 1e-5, not bit for bit);
 * it writes the curve, the refit's epoch and score, and the curve's best epoch (a test-selected number,
   labelled so) to ``--out`` after every epoch, so a stopped run keeps what it measured.
 
