@@ -122,9 +122,12 @@ def summarize(runs: list[dict[str, Any]], part: str = "test") -> dict[str, dict[
 
 
 @contextlib.contextmanager
-def run_log(path: Path, logger_names: Iterable[str]) -> Iterator[None]:
-    """Copy INFO messages of the named loggers into ``path`` while the block runs."""
-    handler = logging.FileHandler(path, mode="w")
+def run_log(path: Path, logger_names: Iterable[str], *, append: bool = False) -> Iterator[None]:
+    """Copy INFO messages of the named loggers into ``path`` while the block runs.
+
+    ``append=True`` keeps what the file holds (a resumed run adds to its log); otherwise it starts empty.
+    """
+    handler = logging.FileHandler(path, mode="a" if append else "w")
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
     loggers = [logging.getLogger(name) for name in logger_names]
     levels = [lg.level for lg in loggers]

@@ -266,9 +266,10 @@ def run(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if resume and any(out.glob("checkpoint-seed*.pt")):
+    resuming = resume and any(out.glob("checkpoint-seed*.pt"))
+    if resuming:
         _check_same_config(out / "config.yaml", config)
-    with runs.run_log(out / "train.log", ("gcl.rec", "gcl.data")):
+    with runs.run_log(out / "train.log", ("gcl.rec", "gcl.data"), append=resuming):
         (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         split = prepare_split(config)
         refit_of = config.get("refit")

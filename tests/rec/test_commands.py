@@ -145,7 +145,11 @@ def test_a_stopped_run_resumes_from_its_checkpoint_and_refuses_another_config(tm
     assert main([*args, "--epochs", "3"]) == 0  # extends the same run by two epochs
     resumed = json.loads((out / "metrics.json").read_text())["runs"][0]["history"]
     assert [h["epoch"] for h in resumed] == [0, 1, 2]
-    assert "resumed from" in (out / "train.log").read_text()
+    log = (out / "train.log").read_text()
+    assert "resumed from" in log
+    # The resumed run adds to its log: the first command's epoch stays, in order, before the resume.
+    order = [log.index(text) for text in ("epoch 0: ", "resumed from", "epoch 1: ", "epoch 2: ")]
+    assert order == sorted(order)
 
     fresh = tmp_path / "fresh"
     assert main(train_args(tmp_path / "log.csv", fresh, "--model", "simgcl", "--epochs", "3")) == 0
@@ -160,6 +164,7 @@ def test_a_stopped_run_resumes_from_its_checkpoint_and_refuses_another_config(tm
     assert "train.lr" in capsys.readouterr().err
     assert main([*args, "--epochs", "1", "--lr", "0.5", "--restart"]) == 0
     assert len(json.loads((out / "metrics.json").read_text())["runs"][0]["history"]) == 1
+    assert "resumed from" not in (out / "train.log").read_text()  # a restart starts a new log
 
 
 def test_refit_trains_the_selected_epochs_on_train_plus_validation(tmp_path, capsys):
