@@ -51,6 +51,7 @@ MODELS = (
     "simgcl-e02-l02-r6",
     "simgcl-e02-l02-t015",
     "simgcl-e02-l02-ego",
+    "simgcl-e02-l01",
     "xsimgcl",
     "xsimgcl3",
     "xsimgcl-r6",
@@ -77,6 +78,7 @@ DESCRIPTIONS = {
         "SimGCL as simgcl-e02-l02 with the ego layer in the layer mean, as in LightGCN "
         "(--param include_ego=true)"
     ),
+    "simgcl-e02-l01": "SimGCL as simgcl-e02-l02 with lambda 0.1 (--param cl_weight=0.1)",
     "xsimgcl": "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1 (SELFRec's setting)",
     "xsimgcl3": "XSimGCL, 3 layers, otherwise as xsimgcl",
     "xsimgcl-r6": "XSimGCL as xsimgcl with L2 weight 1e-6 (--param reg_weight=1e-6; PCG64 noise)",
@@ -105,6 +107,12 @@ STOPPED_BY_HAND = {
         "stopped by hand after epoch 19: ahead of simgcl-e02-l02 (ego layer left out) by up to 0.0021 over "
         "epochs 5-13, then flat at 0.1998-0.2011 over epochs 13-19 while simgcl-e02-l02 rose past it "
         "(0.2009 against 0.2025 at epoch 19)"
+    ),
+    "simgcl-e02-l01": (
+        "stopped by hand after epoch 45, then resumed and stopped again after epoch 57, at the end of "
+        "session 11: validation Recall@20 0.2058 (epoch 57), still rising by about 0.0002 per epoch; behind "
+        "lambda 0.2 at every epoch from 2 to 42 (by 0.0020-0.0115) and below its best of 0.2074; "
+        "resumable with the same command"
     ),
     "xsimgcl-r6": (
         "stopped by hand after epoch 31 (0.2063): behind xsimgcl (L2 1e-4, 0.2077 at epoch 31) at every "
