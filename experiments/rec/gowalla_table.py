@@ -281,7 +281,7 @@ def interim_test(run_dir: Path) -> dict[str, Any]:
     }
 
 
-def test_curve_lines(results_dir: Path) -> list[str]:
+def curve_diagnostic_lines(results_dir: Path) -> list[str]:
     """Markdown of the :data:`TEST_CURVES` that exist: the refit's point, and the test-selected maximum."""
     rows = []
     for name, file in TEST_CURVES.items():
@@ -424,7 +424,7 @@ def markdown(table: dict[str, Any]) -> str:
     stopped = [
         f"- {n}: {r['stopped_because']}." for n, r in table["models"].items() if "stopped_because" in r
     ]
-    lines += test_curve_lines(ROOT / "experiments" / "results")
+    lines += curve_diagnostic_lines(ROOT / "experiments" / "results")
     lines += ["", *stopped, *selection_lines(table["models"]), *interim]
     lines += [
         f"- Bar: Recall@20 {PUBLISHED['recall@20']}, NDCG@20 {PUBLISHED['ndcg@20']} ({PUBLISHED['source']}).",

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from gcl.rec.metrics import ACCURACY_METRICS
 from gcl.rec.models import build_model
 from gcl.rec.pipeline import prepare_split
 from gcl.rec.trainer import RecTrainConfig, RecTrainer, evaluate_model
@@ -43,7 +43,7 @@ CURVE_KS = (20,)
 CURVE_METRICS = ("recall", "ndcg")
 
 
-def test_scores(trainer: RecTrainer) -> dict[str, float]:
+def score_test(trainer: RecTrainer) -> dict[str, float]:
     """Test Recall@20 and NDCG@20 of the trainer's current model (training and validation items masked)."""
     scores = evaluate_model(
         trainer.model,
@@ -58,17 +58,21 @@ def test_scores(trainer: RecTrainer) -> dict[str, float]:
     return {f"test_{m}@{k}": float(scores[f"{m}@{k}"]) for m in CURVE_METRICS for k in CURVE_KS}
 
 
-def test_curve(refit_dir: Path, epochs: int, seed: int, out: Path) -> dict[str, Any]:
+def record_test_curve(refit_dir: Path, epochs: int, seed: int, out: Path) -> dict[str, Any]:
     """Retrain ``refit_dir``'s configuration for ``epochs`` epochs, scoring the test file after each one."""
-    config = load_yaml((refit_dir / "config.yaml").read_text())
+    config_path = refit_dir / "config.yaml"
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{config_path}: missing; give a run directory written by `gcl rec refit`")
+    config = load_yaml(config_path.read_text())
     refit_of = config.get("refit")
     if not refit_of:
-        raise ValueError(f"{refit_dir / 'config.yaml'}: not a refit (no 'refit' section); give a refit's dir")
+        raise ValueError(f"{config_path}: not a refit (no 'refit' section); give a refit's dir")
+    refit_epochs = {int(k): int(v) for k, v in refit_of["epochs"].items()}
+    if seed not in refit_epochs:
+        raise ValueError(f"{config_path}: refit.epochs has no seed {seed} (seeds: {sorted(refit_epochs)})")
     metrics_path = refit_dir / "metrics.json"
     refit_runs = json.loads(metrics_path.read_text())["runs"] if metrics_path.exists() else []
     refit_run = next((r for r in refit_runs if int(r["seed"]) == seed), None)
-    refit_epochs = {int(k): int(v) for k, v in refit_of["epochs"].items()}.get(seed)
-    assert set(CURVE_METRICS) <= set(ACCURACY_METRICS)
 
     split = prepare_split(config).refit()
     seed_everything(seed)
@@ -85,7 +89,7 @@ def test_curve(refit_dir: Path, epochs: int, seed: int, out: Path) -> dict[str, 
         "model": config["model"],
         "seed": seed,
         "threads": torch.get_num_threads(),
-        "refit_epochs": refit_epochs,
+        "refit_epochs": refit_epochs[seed],
         "refit_test": None
         if refit_run is None
         else {key: refit_run["test"][key] for key in ("recall@20", "ndcg@20")},
@@ -94,11 +98,11 @@ def test_curve(refit_dir: Path, epochs: int, seed: int, out: Path) -> dict[str, 
     started = time.perf_counter()
 
     def on_epoch(epoch: int, current: RecTrainer) -> dict[str, float]:
-        scores = test_scores(current)
+        scores = score_test(current)
         record["curve"].append({"epoch": epoch + 1, **scores})
         best = max(record["curve"], key=lambda row: row["test_recall@20"])
         record["best_test_epoch_selected_on_test"] = best
-        at_refit = next((row for row in record["curve"] if row["epoch"] == refit_epochs), None)
+        at_refit = next((row for row in record["curve"] if row["epoch"] == refit_epochs[seed]), None)
         record["curve_at_refit_epochs"] = at_refit
         record["seconds"] = round(time.perf_counter() - started, 1)
         out.write_text(json.dumps(record, indent=2))
@@ -118,7 +122,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True, help="JSON file, rewritten after every epoch")
     args = parser.parse_args()
-    test_curve(args.refit_dir, args.epochs, args.seed, args.out)
+    try:
+        record_test_curve(args.refit_dir, args.epochs, args.seed, args.out)
+    except (FileNotFoundError, ValueError) as exc:
+        sys.exit(f"gowalla_test_curve: {exc}")
 
 
 if __name__ == "__main__":
