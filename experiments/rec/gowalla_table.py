@@ -52,6 +52,10 @@ MODELS = (
     "simgcl-e02-l02-t015",
     "simgcl-e02-l02-ego",
     "simgcl-e02-l01",
+    "simgcl-e02-l02-r3",
+    "simgcl-e03-l02",
+    "simgcl-e02-l02-b4096",
+    "simgcl-e02-l02-b4096-lr2",
     "xsimgcl",
     "xsimgcl3",
     "xsimgcl-r6",
@@ -79,6 +83,18 @@ DESCRIPTIONS = {
         "(--param include_ego=true)"
     ),
     "simgcl-e02-l01": "SimGCL as simgcl-e02-l02 with lambda 0.1 (--param cl_weight=0.1)",
+    "simgcl-e02-l02-r3": (
+        "SimGCL as simgcl-e02-l02 with L2 weight 1e-3, against the fall after its peak "
+        "(--param reg_weight=1e-3)"
+    ),
+    "simgcl-e03-l02": "SimGCL as simgcl-e02-l02 with eps 0.3 (--param eps=0.3)",
+    "simgcl-e02-l02-b4096": (
+        "SimGCL as simgcl-e02-l02 with batch 4096, twice the in-batch negatives (--batch-size 4096)"
+    ),
+    "simgcl-e02-l02-b4096-lr2": (
+        "SimGCL as simgcl-e02-l02-b4096 with lr 2e-3, the learning rate doubled with the batch "
+        "(--batch-size 4096 --lr 0.002)"
+    ),
     "xsimgcl": "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1 (SELFRec's setting)",
     "xsimgcl3": "XSimGCL, 3 layers, otherwise as xsimgcl",
     "xsimgcl-r6": "XSimGCL as xsimgcl with L2 weight 1e-6 (--param reg_weight=1e-6; PCG64 noise)",
@@ -114,6 +130,19 @@ STOPPED_BY_HAND = {
         "lambda 0.2 at every epoch from 2 to 42 (by 0.0020-0.0115) and below its best of 0.2074; "
         "resumable with the same command"
     ),
+    "simgcl-e02-l02-r3": (
+        "stopped by hand after epoch 16 (0.1994): behind simgcl-e02-l02 (L2 1e-4) at every epoch from 6 on, "
+        "by 0.0006-0.0015 and widening (0.1994 against 0.2006 at epoch 16); the CPU went to eps 0.3"
+    ),
+    "simgcl-e03-l02": (
+        "stopped by hand after epoch 28 (best 0.2045 at epoch 26): behind eps 0.2 at every epoch from 7 on, "
+        "by 0.0006-0.0021 and widening (0.2045 against 0.2066 at epoch 28)"
+    ),
+    "simgcl-e02-l02-b4096-lr2": (
+        "stopped by hand after epoch 9 (0.1943): ahead of batch 2048 at lr 1e-3 at every epoch from 1 on "
+        "(by 0.0009-0.0033), stopped so that batch 4096 could be refit with two seeds in the session; "
+        "resumable with the same command"
+    ),
     "xsimgcl-r6": (
         "stopped by hand after epoch 31 (0.2063): behind xsimgcl (L2 1e-4, 0.2077 at epoch 31) at every "
         "epoch from 8 on, by 0.0004-0.0016, the size of the gap between two noise streams; the CPU went to "
@@ -124,6 +153,10 @@ STOPPED_BY_HAND = {
 # did not train takes its epoch count), the seed-0 refit first. XSimGCL's seed 0 is the repeat with the
 # current PCG64 noise (the ``xsimgcl`` refit above used the ``torch.rand`` noise of session 6).
 SEED_REFITS = {
+    "simgcl-e02-l02-b4096": (
+        "gowalla-simgcl-e02-l02-b4096-refit",
+        "gowalla-simgcl-e02-l02-b4096-refit-s1",
+    ),
     "simgcl-e02-l02": (
         "gowalla-simgcl-e02-l02-refit",
         "gowalla-simgcl-e02-l02-refit-s1",
