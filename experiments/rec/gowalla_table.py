@@ -70,7 +70,11 @@ DESCRIPTIONS = {
         "SimGCL, 3 layers (the bar's depth), otherwise as simgcl-e02 (--param num_layers=3; first stopped by "
         "hand after epoch 24, then resumed from its checkpoint to its early stop)"
     ),
-    "simgcl-e02-l02": "SimGCL, 2 layers, eps 0.2, lambda 0.2 (XSimGCL's), tau 0.2 (--param cl_weight=0.2)",
+    "simgcl-e02-l02": (
+        "SimGCL, 2 layers, eps 0.2, lambda 0.2 (XSimGCL's), tau 0.2, batch 2048 (SELFRec's; the trials "
+        "above and those named 'as simgcl-e02-l02' ran with batch 2048 too; from the current config: "
+        "--batch-size 2048)"
+    ),
     "simgcl-e02-l02-r6": (
         "SimGCL as simgcl-e02-l02 with L2 weight 1e-6, about SELFRec's effective strength "
         "(--param reg_weight=1e-6)"
