@@ -59,6 +59,7 @@ MODELS = (
     "xsimgcl",
     "xsimgcl3",
     "xsimgcl-r6",
+    "xsimgcl-b4096",
 )
 DESCRIPTIONS = {
     "lightgcn": "LightGCN, 2 layers, same budget",
@@ -99,9 +100,15 @@ DESCRIPTIONS = {
         "SimGCL as simgcl-e02-l02-b4096 with lr 2e-3, the learning rate doubled with the batch "
         "(--batch-size 4096 --lr 0.002)"
     ),
-    "xsimgcl": "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1 (SELFRec's setting)",
+    "xsimgcl": (
+        "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1, batch 2048 (SELFRec's setting; the "
+        "trials named 'as xsimgcl' ran with batch 2048 too; from the current config: --batch-size 2048)"
+    ),
     "xsimgcl3": "XSimGCL, 3 layers, otherwise as xsimgcl",
     "xsimgcl-r6": "XSimGCL as xsimgcl with L2 weight 1e-6 (--param reg_weight=1e-6; PCG64 noise)",
+    "xsimgcl-b4096": (
+        "XSimGCL as xsimgcl with batch 4096, as SimGCL's chosen setting (--batch-size 4096; PCG64 noise)"
+    ),
 }
 # Trials ended by hand before their early stop, and why (the choice reads validation only).
 STOPPED_BY_HAND = {
@@ -143,9 +150,10 @@ STOPPED_BY_HAND = {
         "by 0.0006-0.0021 and widening (0.2045 against 0.2066 at epoch 28)"
     ),
     "simgcl-e02-l02-b4096-lr2": (
-        "stopped by hand after epoch 9 (0.1943): ahead of batch 2048 at lr 1e-3 at every epoch from 1 on "
-        "(by 0.0009-0.0033), stopped so that batch 4096 could be refit with two seeds in the session; "
-        "resumable with the same command"
+        "stopped by hand after epoch 9, then resumed and stopped again after epoch 20 (0.2045), in session "
+        "13: ahead of batch 2048 at lr 1e-3 at every epoch from 1 to 20 (by 0.0009-0.0033; 0.2045 against "
+        "0.2033 at epoch 20) and still rising, against batch 4096 at lr 1e-3's best of 0.2078; stopped so "
+        "that XSimGCL at batch 4096 could finish and be refit in the session; resumable with the same command"
     ),
     "xsimgcl-r6": (
         "stopped by hand after epoch 31 (0.2063): behind xsimgcl (L2 1e-4, 0.2077 at epoch 31) at every "
@@ -160,6 +168,9 @@ SEED_REFITS = {
     "simgcl-e02-l02-b4096": (
         "gowalla-simgcl-e02-l02-b4096-refit",
         "gowalla-simgcl-e02-l02-b4096-refit-s1",
+        "gowalla-simgcl-e02-l02-b4096-refit-s2",
+        "gowalla-simgcl-e02-l02-b4096-refit-s3",
+        "gowalla-simgcl-e02-l02-b4096-refit-s4",
     ),
     "simgcl-e02-l02": (
         "gowalla-simgcl-e02-l02-refit",
@@ -167,6 +178,13 @@ SEED_REFITS = {
         "gowalla-simgcl-e02-l02-refit-s2",
         "gowalla-simgcl-e02-l02-refit-s3",
         "gowalla-simgcl-e02-l02-refit-s4",
+    ),
+    "xsimgcl-b4096": (
+        "gowalla-xsimgcl-b4096-refit",
+        "gowalla-xsimgcl-b4096-refit-s1",
+        "gowalla-xsimgcl-b4096-refit-s2",
+        "gowalla-xsimgcl-b4096-refit-s3",
+        "gowalla-xsimgcl-b4096-refit-s4",
     ),
     "xsimgcl": (
         "gowalla-xsimgcl-pcg-refit",
