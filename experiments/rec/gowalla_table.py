@@ -149,12 +149,6 @@ STOPPED_BY_HAND = {
         "stopped by hand after epoch 28 (best 0.2045 at epoch 26): behind eps 0.2 at every epoch from 7 on, "
         "by 0.0006-0.0021 and widening (0.2045 against 0.2066 at epoch 28)"
     ),
-    "simgcl-e02-l02-b4096-lr2": (
-        "stopped by hand after epoch 9, then resumed and stopped again after epoch 20 (0.2045), in session "
-        "13: ahead of batch 2048 at lr 1e-3 at every epoch from 1 to 20 (by 0.0009-0.0033; 0.2045 against "
-        "0.2033 at epoch 20) and still rising, against batch 4096 at lr 1e-3's best of 0.2078; stopped so "
-        "that XSimGCL at batch 4096 could finish and be refit in the session; resumable with the same command"
-    ),
     "xsimgcl-r6": (
         "stopped by hand after epoch 31 (0.2063): behind xsimgcl (L2 1e-4, 0.2077 at epoch 31) at every "
         "epoch from 8 on, by 0.0004-0.0016, the size of the gap between two noise streams; the CPU went to "
@@ -520,7 +514,7 @@ def main() -> None:
             if name in STOPPED_BY_HAND and rec["status"] != "finished":
                 rec["status"] = "stopped by hand"
                 rec["stopped_because"] = STOPPED_BY_HAND[name]
-            models[name] = {"description": DESCRIPTIONS[name], **rec}
+            models[name] = {**rec, "description": DESCRIPTIONS[name]}  # the current wording wins
     if args.interim_test:
         for name, rec in models.items():
             run_dir = args.runs / f"gowalla-{name}"
