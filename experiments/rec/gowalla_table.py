@@ -155,38 +155,21 @@ STOPPED_BY_HAND = {
         "the seed refits"
     ),
 }
+
+
+def _five_seeds(run: str, seed0: str | None = None) -> tuple[str, ...]:
+    """Refit directories of seeds 0-4 of ``run``: ``seed0`` (default ``RUN-refit``), then ``RUN-refit-sS``."""
+    return (seed0 or f"{run}-refit", *(f"{run}-refit-s{s}" for s in range(1, 5)))
+
+
 # Refits of one validated setting with more seeds (``gcl rec refit RUN --seeds S``: a seed the validation run
 # did not train takes its epoch count), the seed-0 refit first. XSimGCL's seed 0 is the repeat with the
 # current PCG64 noise (the ``xsimgcl`` refit above used the ``torch.rand`` noise of session 6).
 SEED_REFITS = {
-    "simgcl-e02-l02-b4096": (
-        "gowalla-simgcl-e02-l02-b4096-refit",
-        "gowalla-simgcl-e02-l02-b4096-refit-s1",
-        "gowalla-simgcl-e02-l02-b4096-refit-s2",
-        "gowalla-simgcl-e02-l02-b4096-refit-s3",
-        "gowalla-simgcl-e02-l02-b4096-refit-s4",
-    ),
-    "simgcl-e02-l02": (
-        "gowalla-simgcl-e02-l02-refit",
-        "gowalla-simgcl-e02-l02-refit-s1",
-        "gowalla-simgcl-e02-l02-refit-s2",
-        "gowalla-simgcl-e02-l02-refit-s3",
-        "gowalla-simgcl-e02-l02-refit-s4",
-    ),
-    "xsimgcl-b4096": (
-        "gowalla-xsimgcl-b4096-refit",
-        "gowalla-xsimgcl-b4096-refit-s1",
-        "gowalla-xsimgcl-b4096-refit-s2",
-        "gowalla-xsimgcl-b4096-refit-s3",
-        "gowalla-xsimgcl-b4096-refit-s4",
-    ),
-    "xsimgcl": (
-        "gowalla-xsimgcl-pcg-refit",
-        "gowalla-xsimgcl-refit-s1",
-        "gowalla-xsimgcl-refit-s2",
-        "gowalla-xsimgcl-refit-s3",
-        "gowalla-xsimgcl-refit-s4",
-    ),
+    "simgcl-e02-l02-b4096": _five_seeds("gowalla-simgcl-e02-l02-b4096"),
+    "simgcl-e02-l02": _five_seeds("gowalla-simgcl-e02-l02"),
+    "xsimgcl-b4096": _five_seeds("gowalla-xsimgcl-b4096"),
+    "xsimgcl": _five_seeds("gowalla-xsimgcl", seed0="gowalla-xsimgcl-pcg-refit"),
 }
 # Diagnostic test curves of seed-0 refits (experiments/rec/gowalla_test_curve.py): the test file scored after
 # every epoch of a retrained refit, to split a gap to a published number into model and protocol. Not results.
