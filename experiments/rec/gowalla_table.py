@@ -56,10 +56,13 @@ MODELS = (
     "simgcl-e03-l02",
     "simgcl-e02-l02-b4096",
     "simgcl-e02-l02-b4096-lr2",
+    "simgcl-e02-l02-b8192",
+    "simgcl-e02-l02-b4096-t015",
     "xsimgcl",
     "xsimgcl3",
     "xsimgcl-r6",
     "xsimgcl-b4096",
+    "xsimgcl-b4096-t015",
 )
 DESCRIPTIONS = {
     "lightgcn": "LightGCN, 2 layers, same budget",
@@ -100,6 +103,12 @@ DESCRIPTIONS = {
         "SimGCL as simgcl-e02-l02-b4096 with lr 2e-3, the learning rate doubled with the batch "
         "(--batch-size 4096 --lr 0.002)"
     ),
+    "simgcl-e02-l02-b8192": (
+        "SimGCL as simgcl-e02-l02-b4096 with batch 8192, the batch doubled again (--batch-size 8192)"
+    ),
+    "simgcl-e02-l02-b4096-t015": (
+        "SimGCL as simgcl-e02-l02-b4096 with tau 0.15, XSimGCL's Yelp2018 temperature (--param tau=0.15)"
+    ),
     "xsimgcl": (
         "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1, batch 2048 (SELFRec's setting; the "
         "trials named 'as xsimgcl' ran with batch 2048 too; from the current config: --batch-size 2048)"
@@ -108,6 +117,9 @@ DESCRIPTIONS = {
     "xsimgcl-r6": "XSimGCL as xsimgcl with L2 weight 1e-6 (--param reg_weight=1e-6; PCG64 noise)",
     "xsimgcl-b4096": (
         "XSimGCL as xsimgcl with batch 4096, as SimGCL's chosen setting (--batch-size 4096; PCG64 noise)"
+    ),
+    "xsimgcl-b4096-t015": (
+        "XSimGCL as xsimgcl-b4096 with tau 0.15, the XSimGCL paper's Yelp2018 temperature (--param tau=0.15)"
     ),
 }
 # Trials ended by hand before their early stop, and why (the choice reads validation only).
