@@ -180,6 +180,7 @@ def _five_seeds(run: str, seed0: str | None = None) -> tuple[str, ...]:
 SEED_REFITS = {
     "simgcl-e02-l02-b4096": _five_seeds("gowalla-simgcl-e02-l02-b4096"),
     "simgcl-e02-l02": _five_seeds("gowalla-simgcl-e02-l02"),
+    "xsimgcl-b4096-t015": _five_seeds("gowalla-xsimgcl-b4096-t015"),
     "xsimgcl-b4096": _five_seeds("gowalla-xsimgcl-b4096"),
     "xsimgcl": _five_seeds("gowalla-xsimgcl", seed0="gowalla-xsimgcl-pcg-refit"),
 }
