@@ -58,6 +58,7 @@ MODELS = (
     "simgcl-e02-l02-b4096-lr2",
     "simgcl-e02-l02-b8192",
     "simgcl-e02-l02-b4096-t015",
+    "simgcl-e02-l01-b4096-t015",
     "xsimgcl",
     "xsimgcl3",
     "xsimgcl-r6",
@@ -108,6 +109,10 @@ DESCRIPTIONS = {
     ),
     "simgcl-e02-l02-b4096-t015": (
         "SimGCL as simgcl-e02-l02-b4096 with tau 0.15, XSimGCL's Yelp2018 temperature (--param tau=0.15)"
+    ),
+    "simgcl-e02-l01-b4096-t015": (
+        "SimGCL as simgcl-e02-l02-b4096-t015 with lambda 0.1: tau 0.15 rose fast and then fell, so the "
+        "contrast is halved (--param tau=0.15 --param cl_weight=0.1)"
     ),
     "xsimgcl": (
         "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1, batch 2048 (SELFRec's setting; the "
