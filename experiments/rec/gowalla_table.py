@@ -59,6 +59,8 @@ MODELS = (
     "simgcl-e02-l02-b8192",
     "simgcl-e02-l02-b4096-t015",
     "simgcl-e02-l01-b4096-t015",
+    "simgcl-e01-l02-b4096-t015",
+    "simgcl-e02-l01-t015",
     "xsimgcl",
     "xsimgcl3",
     "xsimgcl-r6",
@@ -113,6 +115,14 @@ DESCRIPTIONS = {
     "simgcl-e02-l01-b4096-t015": (
         "SimGCL as simgcl-e02-l02-b4096-t015 with lambda 0.1: tau 0.15 rose fast and then fell, so the "
         "contrast is halved (--param tau=0.15 --param cl_weight=0.1)"
+    ),
+    "simgcl-e01-l02-b4096-t015": (
+        "SimGCL as simgcl-e02-l02-b4096-t015 with eps 0.1: the other way to soften the contrast at tau 0.15 "
+        "(--param tau=0.15 --param eps=0.1)"
+    ),
+    "simgcl-e02-l01-t015": (
+        "SimGCL as simgcl-e02-l01-b4096-t015 with batch 2048, SELFRec's (--param tau=0.15 --param "
+        "cl_weight=0.1 --batch-size 2048)"
     ),
     "xsimgcl": (
         "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1, batch 2048 (SELFRec's setting; the "
