@@ -61,6 +61,7 @@ MODELS = (
     "simgcl-e02-l01-b4096-t015",
     "simgcl-e01-l02-b4096-t015",
     "simgcl-e02-l01-t015",
+    "simgcl-e02-l02-b4096-lr05",
     "xsimgcl",
     "xsimgcl3",
     "xsimgcl-r6",
@@ -123,6 +124,10 @@ DESCRIPTIONS = {
     "simgcl-e02-l01-t015": (
         "SimGCL as simgcl-e02-l01-b4096-t015 with batch 2048, SELFRec's (--param tau=0.15 --param "
         "cl_weight=0.1 --batch-size 2048)"
+    ),
+    "simgcl-e02-l02-b4096-lr05": (
+        "SimGCL as simgcl-e02-l02-b4096 with lr 5e-4: lr 2e-3 peaked earlier and lower, so the step is "
+        "halved instead (--lr 0.0005)"
     ),
     "xsimgcl": (
         "XSimGCL, 2 layers, eps 0.2, lambda 0.2, tau 0.2, l* 1, batch 2048 (SELFRec's setting; the "
